@@ -1,0 +1,5 @@
+import sys
+
+from deepcams.cli import main
+
+sys.exit(main())

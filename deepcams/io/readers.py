@@ -1,0 +1,364 @@
+"""Readers for the providers' files: CAMS EAC4 (NetCDF, GRIB), GEOS-CF NetCDF and the DeepCAMS .mat layout.
+
+Every reader returns the canonical layout of `deepcams.io.conventions` and reads lazily with dask where the
+format allows. Units come from the file's attributes unless the caller states them.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from deepcams.errors import DeepcamsError
+from deepcams.grids import CAMS, GEOSCF, Grid
+from deepcams.io.conventions import canonical
+
+CAMS_VARIABLE = "pm2p5"
+GEOSCF_VARIABLE = "PM25_RH35_GCC"
+PathLike = str | os.PathLike
+
+TimeAlignment = Literal["start", "centre", "end"]
+# GEOS-CF tavg1hr files stamp the mean over [HH:00, HH+1:00) at HH:30. CAMS fields are instants at HH:00.
+# "start" (default, as DeepCAMS paired the files) labels each mean with the hour it starts, so GEOS-CF
+# hour HH lines up with the CAMS instant HH:00; "end" labels it with the hour it ends; "centre" keeps HH:30
+# (then no GEOS-CF time coincides with a CAMS instant, and comparisons must say so).
+_ALIGN_SHIFT = {"start": -30, "centre": 0, "end": 30}
+
+
+def expand_paths(paths: PathLike | Iterable[PathLike]) -> list[Path]:
+    """Paths and glob patterns -> sorted list of existing files; nothing found is an error."""
+    items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    found: list[Path] = []
+    for item in items:
+        text = os.fspath(item)
+        matches = sorted(glob.glob(text)) if any(ch in text for ch in "*?[") else [text]
+        if not matches:
+            raise DeepcamsError(f"no files match {text!r}")
+        for match in matches:
+            if not os.path.isfile(match):
+                raise DeepcamsError(f"no such file: {match}")
+            found.append(Path(match))
+    if not found:
+        raise DeepcamsError("no input files given")
+    return found
+
+
+def _open_netcdf(files: Sequence[Path], chunks: dict | None) -> xr.Dataset:
+    """Open one or many NetCDF files lazily; unreadable files are named in the error."""
+    for path in files:
+        _check_readable(path)
+    try:
+        if len(files) == 1:
+            return xr.open_dataset(files[0], chunks=chunks, decode_timedelta=False)
+        return xr.open_mfdataset(
+            files,
+            chunks=chunks,
+            combine="by_coords",
+            decode_timedelta=False,
+            data_vars="minimal",
+            coords="minimal",
+        )
+    except DeepcamsError:
+        raise
+    except Exception as exc:  # the netCDF/HDF5 libraries raise many types for one cause: a bad file
+        raise DeepcamsError(f"cannot read {', '.join(map(str, files))}: {_first_line(exc)}") from None
+
+
+def _check_readable(path: Path) -> None:
+    """Reject files that are not NetCDF/HDF5 or are truncated, before xarray tries (its errors are vague)."""
+    with open(path, "rb") as handle:
+        magic = handle.read(8)
+    if not (magic.startswith(b"CDF") or magic.startswith(b"\x89HDF")):
+        raise DeepcamsError(f"{path} is not a NetCDF file")
+    try:
+        if magic.startswith(b"\x89HDF"):
+            import h5py
+
+            with h5py.File(path, "r") as handle:
+                for name in handle:
+                    item = handle[name]
+                    if hasattr(item, "shape") and item.size and item.ndim == 3:
+                        item[(slice(-1, None),) * 3]  # the last chunk: a truncated file fails here
+        else:
+            import netCDF4
+
+            with netCDF4.Dataset(path) as handle:
+                for var in handle.variables.values():
+                    if var.ndim == 3 and var.size:
+                        var[-1, -1, -1]
+    except Exception as exc:
+        raise DeepcamsError(f"cannot read {path} (corrupt or truncated): {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _standard_dims(ds: xr.Dataset) -> xr.Dataset:
+    renames = {}
+    for old, new in (("valid_time", "time"), ("latitude", "lat"), ("longitude", "lon")):
+        if old in ds.dims or old in ds.coords:
+            renames[old] = new
+    return ds.rename(renames)
+
+
+def _pick_variable(ds: xr.Dataset, variable: str, path_text: str) -> xr.DataArray:
+    if variable not in ds:
+        have = ", ".join(sorted(map(str, ds.data_vars))) or "none"
+        raise DeepcamsError(f"{path_text}: variable {variable!r} not found (variables: {have})")
+    da = ds[variable]
+    # ADS NetCDF carries singleton `number`/`expver` dims or coords; forecast files `step`
+    for extra in set(da.dims) - {"time", "lat", "lon"}:
+        if da.sizes[extra] != 1:
+            raise DeepcamsError(f"{path_text}: {variable!r} has an unexpected dimension {extra!r}")
+        da = da.isel({extra: 0}, drop=True)
+    keep = {"time", "lat", "lon"}
+    return da.drop_vars([c for c in da.coords if c not in keep])
+
+
+def _check_time(da: xr.DataArray, path_text: str) -> None:
+    if "time" not in da.dims:
+        if "time" in da.coords:
+            return
+        raise DeepcamsError(f"{path_text}: {da.name!r} has no time dimension")
+    if not np.issubdtype(da["time"].dtype, np.datetime64):
+        raise DeepcamsError(f"{path_text}: time axis is not decodable as dates")
+
+
+def open_cams(
+    paths: PathLike | Iterable[PathLike],
+    *,
+    units: str | None = None,
+    variable: str = CAMS_VARIABLE,
+    chunks: dict | None = None,
+) -> xr.Dataset:
+    """Open CAMS EAC4 PM2.5 as the ADS delivers it (NetCDF with `time` or `valid_time`, or GRIB).
+
+    Many files are combined lazily along time. `units` overrides the file's units attribute.
+    """
+    files = expand_paths(paths)
+    text = ", ".join(map(str, files[:3])) + (" ..." if len(files) > 3 else "")
+    if all(p.suffix.lower() in (".grib", ".grb", ".grib2", ".grb2") for p in files):
+        ds = _open_grib(files)
+    elif any(p.suffix.lower() == ".mat" for p in files):
+        raise DeepcamsError("CAMS .mat files need times: use deepcams.io.open_mat (or the CLI's --year)")
+    else:
+        ds = _open_netcdf(files, chunks={"time": 8} if chunks is None else chunks)
+    ds = _standard_dims(ds)
+    da = _pick_variable(ds, variable, text)
+    if "time" not in da.dims and "time" in da.coords:
+        da = da.expand_dims("time")
+    _check_time(da, text)
+    out = canonical(
+        da,
+        units=units or da.attrs.get("units"),
+        source="CAMS EAC4 global reanalysis (Copernicus Atmosphere Monitoring Service)",
+        history=f"read by deepcams.open_cams from {text}",
+        extra_attrs={"input_files": ", ".join(p.name for p in files)},
+    )
+    _check_on_grid(out, CAMS, text)
+    return out
+
+
+def _open_grib(files: Sequence[Path]) -> xr.Dataset:
+    try:
+        import cfgrib  # noqa: F401
+    except ImportError:
+        raise DeepcamsError(
+            "reading GRIB needs cfgrib: pip install 'deepcams[grib]' (or convert to NetCDF)"
+        ) from None
+    try:
+        return xr.open_mfdataset(files, engine="cfgrib", combine="by_coords")
+    except Exception as exc:
+        raise DeepcamsError(f"cannot read GRIB {files[0]}: {_first_line(exc)}") from None
+
+
+def open_geoscf(
+    paths: PathLike | Iterable[PathLike],
+    *,
+    time_alignment: TimeAlignment = "start",
+    units: str | None = None,
+    variable: str = GEOSCF_VARIABLE,
+    chunks: dict | None = None,
+) -> xr.Dataset:
+    """Open GEOS-CF PM2.5 NetCDF (e.g. the tavg1hr chm collection).
+
+    `time_alignment` says which instant an hourly mean stamped HH:30 stands for (see `_ALIGN_SHIFT`);
+    times that are already on the hour (instantaneous files) are left as they are.
+    """
+    if time_alignment not in _ALIGN_SHIFT:
+        raise DeepcamsError(f"time_alignment must be one of {sorted(_ALIGN_SHIFT)}, got {time_alignment!r}")
+    files = expand_paths(paths)
+    text = ", ".join(map(str, files[:3])) + (" ..." if len(files) > 3 else "")
+    ds = _standard_dims(_open_netcdf(files, chunks={"time": 24} if chunks is None else chunks))
+    da = _pick_variable(ds, variable, text)
+    if "lev" in ds.dims:
+        raise DeepcamsError(f"{text}: {variable!r} has levels; select the surface level first")
+    _check_time(da, text)
+    times = pd.DatetimeIndex(da["time"].values)
+    half_past = bool(len(times)) and bool(np.all(times.minute == 30))
+    shift = _ALIGN_SHIFT[time_alignment] if half_past else 0
+    if shift:
+        da = da.assign_coords(time=da["time"].values + np.timedelta64(shift, "m"))
+    out = canonical(
+        da,
+        units=units or da.attrs.get("units"),
+        source="NASA GMAO GEOS-CF (GEOS Composition Forecast)",
+        history=f"read by deepcams.open_geoscf from {text}",
+        extra_attrs={
+            "input_files": ", ".join(p.name for p in files),
+            "time_alignment": f"{time_alignment}: hourly means stamped HH:30 shifted by {shift} min"
+            if half_past
+            else "times on the hour, used as they are",
+        },
+    )
+    _check_on_grid(out, GEOSCF, text)
+    return out
+
+
+def _check_on_grid(ds: xr.Dataset, grid: Grid, text: str) -> None:
+    if not grid.contains(ds):
+        raise DeepcamsError(f"{text}: coordinates are not on the {grid.name} grid")
+    for name in ("lat", "lon"):
+        if ds.sizes[name] > 1:
+            step = np.diff(ds[name].values)
+            if not np.allclose(step, grid.step, atol=1e-4):
+                raise DeepcamsError(
+                    f"{text}: {name} spacing is not the regular {grid.step} deg of {grid.name}"
+                )
+
+
+_MAT_NAME = re.compile(r"^(\d{1,2})_(\d{1,2})_(\d{1,2})$")
+
+
+def mat_time_from_name(path: PathLike, year: int) -> np.datetime64:
+    """Time encoded in a DeepCAMS CAMS file name MM_DD_HH.mat (hour 24 is 00 UTC of the next day)."""
+    match = _MAT_NAME.match(Path(path).stem)
+    if match is None:
+        raise DeepcamsError(f"{path}: name does not encode a time (expected MM_DD_HH.mat); give the times")
+    month, day, hour = (int(g) for g in match.groups())
+    try:
+        return np.datetime64(pd.Timestamp(year=year, month=month, day=day) + pd.Timedelta(hours=hour), "ns")
+    except ValueError as exc:
+        raise DeepcamsError(f"{path}: {exc}") from None
+
+
+def open_mat(
+    paths: PathLike | Iterable[PathLike],
+    *,
+    times: Sequence | None = None,
+    year: int | None = None,
+    units: str | None = None,
+) -> xr.Dataset:
+    """Open frames in the DeepCAMS authors' .mat layout (one `data` array, north-up, lon from -180).
+
+    The grid (CAMS or GEOS-CF) follows from the array shape. Times come from `times`, or from the file
+    names (MM_DD_HH) with `year`. Units default to kg m-3 on the CAMS grid and ug m-3 on the GEOS-CF
+    grid, the authors' conventions, unless `units` says otherwise.
+    """
+    import scipy.io
+
+    files = expand_paths(paths)
+    frames = []
+    for path in files:
+        try:
+            content = scipy.io.loadmat(path)
+        except Exception as exc:
+            raise DeepcamsError(f"cannot read {path} as a .mat file: {_first_line(exc)}") from None
+        if "data" not in content:
+            raise DeepcamsError(f"{path}: no 'data' array in the .mat file")
+        frames.append(np.asarray(content["data"], dtype="float64"))
+    shapes = {frame.shape for frame in frames}
+    if len(shapes) != 1:
+        raise DeepcamsError(f"frames have different shapes: {sorted(shapes)}")
+    shape = shapes.pop()
+    grid = {CAMS.shape: CAMS, GEOSCF.shape: GEOSCF}.get(shape)
+    if grid is None:
+        raise DeepcamsError(
+            f"{files[0]}: shape {shape} is neither CAMS {CAMS.shape} nor GEOS-CF {GEOSCF.shape}"
+        )
+    if times is None:
+        if year is None:
+            raise DeepcamsError(".mat files carry no year: give `times` or `year`")
+        stamps = [mat_time_from_name(p, year) for p in files]
+    else:
+        stamps = list(pd.DatetimeIndex(times).values)
+        if len(stamps) != len(files):
+            raise DeepcamsError(f"{len(files)} .mat files but {len(stamps)} times")
+    order = np.argsort(stamps)
+    data = np.stack([frames[k] for k in order])[:, ::-1, :]  # north-up -> lat ascending
+    da = xr.DataArray(
+        data,
+        dims=("time", "lat", "lon"),
+        coords={"time": np.asarray(stamps)[order], "lat": grid.lat, "lon": grid.lon},
+        name="data",
+    )
+    default_units = "kg m-3" if grid is CAMS else "ug m-3"
+    source = (
+        "CAMS EAC4 global reanalysis (Copernicus Atmosphere Monitoring Service)"
+        if grid is CAMS
+        else "NASA GMAO GEOS-CF (GEOS Composition Forecast)"
+    )
+    return canonical(
+        da,
+        units=units or default_units,
+        source=source,
+        history=f"read by deepcams.open_mat from {len(files)} DeepCAMS .mat files",
+        extra_attrs={"input_files": ", ".join(p.name for p in files)},
+    )
+
+
+def open_dataset(path: PathLike, *, chunks: dict | None = None) -> xr.Dataset:
+    """Open a file this package wrote (canonical NetCDF or Zarr), checking it is canonical."""
+    from deepcams.io.conventions import check_canonical
+
+    path = Path(path)
+    if path.is_dir():
+        try:
+            ds = xr.open_zarr(path, chunks=chunks)
+        except Exception as exc:
+            raise DeepcamsError(f"cannot read Zarr store {path}: {_first_line(exc)}") from None
+    else:
+        files = expand_paths([path])
+        ds = _open_netcdf(files, chunks=chunks)
+    if "pm25" not in ds:
+        raise DeepcamsError(f"{path}: no 'pm25' variable; is it a deepcams output? (try `deepcams info`)")
+    check_canonical(ds)
+    return ds
+
+
+def open_any(paths: PathLike | Iterable[PathLike], *, units: str | None = None, year: int | None = None):
+    """Recognise CAMS, GEOS-CF, deepcams or .mat input by content and open it canonically."""
+    files = expand_paths(paths)
+    if all(p.suffix.lower() == ".mat" for p in files):
+        return open_mat(files, year=year, units=units)
+    if all(p.suffix.lower() in (".grib", ".grb", ".grib2", ".grb2") for p in files):
+        return open_cams(files, units=units)
+    probe = _standard_dims(_open_netcdf(files[:1], chunks={}))
+    if CAMS_VARIABLE in probe:
+        return open_cams(files, units=units)
+    if GEOSCF_VARIABLE in probe:
+        return open_geoscf(files, units=units)
+    if "pm25" in probe:
+        if len(files) == 1:
+            return open_dataset(files[0], chunks={})
+        ds = _standard_dims(_open_netcdf(files, chunks={}))
+        return canonical(
+            ds["pm25"],
+            units=units or ds["pm25"].attrs.get("units"),
+            source=ds.attrs.get("source", "unknown"),
+            history=ds.attrs.get("history", ""),
+        )
+    have = ", ".join(sorted(map(str, probe.data_vars))) or "none"
+    raise DeepcamsError(
+        f"{files[0]}: no PM2.5 variable found ({CAMS_VARIABLE!r}, {GEOSCF_VARIABLE!r} or 'pm25'; has {have})"
+    )

@@ -1,0 +1,145 @@
+"""Skill scores between a prediction and a truth on the same grid: RMSE, MAE, bias, Pearson R, SSIM, PSNR.
+
+NaN-aware (a pixel counts only where both are finite), optionally cos(latitude)-weighted, per time step
+and aggregated over all steps, over a region.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy.ndimage import gaussian_filter
+
+from deepcams.errors import DeepcamsError
+from deepcams.grids import BBox, select_region
+from deepcams.io.conventions import check_canonical
+
+METRICS = ("rmse", "mae", "bias", "r", "ssim", "psnr")
+# better direction of each metric, for highlighting the best method
+HIGHER_IS_BETTER = {"rmse": False, "mae": False, "bias": None, "r": True, "ssim": True, "psnr": True}
+
+
+def _weights(lat: np.ndarray, shape: tuple[int, ...], weighted: bool) -> np.ndarray:
+    if not weighted:
+        return np.ones(shape)
+    return np.broadcast_to(np.cos(np.radians(lat))[:, None], shape).copy()
+
+
+def scores(pred: np.ndarray, truth: np.ndarray, weight: np.ndarray | None = None) -> dict[str, float]:
+    """RMSE, MAE, bias, R and PSNR over the pixels where both fields are finite (SSIM is per frame)."""
+    weight = np.ones(pred.shape) if weight is None else np.broadcast_to(weight, pred.shape)
+    valid = np.isfinite(pred) & np.isfinite(truth) & (weight > 0)
+    if not valid.any():
+        return {name: float("nan") for name in METRICS if name != "ssim"} | {"n": 0}
+    p = pred[valid].astype("float64")
+    t = truth[valid].astype("float64")
+    w = weight[valid] / weight[valid].sum()
+    error = p - t
+    rmse = float(np.sqrt(np.sum(w * error**2)))
+    pm, tm = np.sum(w * p), np.sum(w * t)
+    cov = np.sum(w * (p - pm) * (t - tm))
+    denom = np.sqrt(np.sum(w * (p - pm) ** 2) * np.sum(w * (t - tm) ** 2))
+    data_range = float(t.max() - t.min())
+    return {
+        "rmse": rmse,
+        "mae": float(np.sum(w * np.abs(error))),
+        "bias": float(np.sum(w * error)),
+        "r": float(cov / denom) if denom > 0 else float("nan"),
+        "psnr": float(20 * np.log10(data_range / rmse)) if rmse > 0 and data_range > 0 else float("inf"),
+        "n": int(valid.sum()),
+    }
+
+
+def ssim(pred: np.ndarray, truth: np.ndarray, sigma: float = 1.5, data_range: float | None = None) -> float:
+    """Structural similarity (Wang et al. 2004, Gaussian window) of one 2-D frame, NaN-aware.
+
+    Local statistics are mask-normalised Gaussian averages, so missing pixels neither count nor blur in.
+    """
+    valid = np.isfinite(pred) & np.isfinite(truth)
+    if valid.sum() < 2:
+        return float("nan")
+    if data_range is None:
+        data_range = float(np.nanmax(truth[valid]) - np.nanmin(truth[valid]))
+    if data_range <= 0:
+        return float("nan")
+    mask = valid.astype("float64")
+    p = np.where(valid, pred, 0.0).astype("float64")
+    t = np.where(valid, truth, 0.0).astype("float64")
+
+    def local(x: np.ndarray) -> np.ndarray:
+        norm = gaussian_filter(mask, sigma, mode="nearest")
+        return gaussian_filter(x * mask, sigma, mode="nearest") / np.maximum(norm, 1e-12)
+
+    mu_p, mu_t = local(p), local(t)
+    var_p = local(p * p) - mu_p**2
+    var_t = local(t * t) - mu_t**2
+    cov = local(p * t) - mu_p * mu_t
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    index = ((2 * mu_p * mu_t + c1) * (2 * cov + c2)) / ((mu_p**2 + mu_t**2 + c1) * (var_p + var_t + c2))
+    return float(np.mean(index[valid]))
+
+
+def _aligned(
+    pred: xr.Dataset, truth: xr.Dataset, bbox: BBox | str | None
+) -> tuple[xr.DataArray, xr.DataArray]:
+    p = check_canonical(pred)
+    t = check_canonical(truth)
+    if bbox is not None:
+        p = select_region(p, bbox)
+        t = select_region(t, bbox)
+    times = np.intersect1d(p["time"].values, t["time"].values)
+    if times.size == 0:
+        raise DeepcamsError("prediction and truth share no time steps")
+    p, t = p.sel(time=times), t.sel(time=times)
+    wrap = lambda lon: np.round((lon + 180.0) % 360.0 - 180.0, 6)  # noqa: E731
+    lat = np.intersect1d(np.round(p["lat"].values, 6), np.round(t["lat"].values, 6))
+    lon = np.intersect1d(wrap(p["lon"].values), wrap(t["lon"].values))
+    if lat.size == 0 or lon.size == 0:
+        raise DeepcamsError("prediction and truth share no grid points (are they on the same grid?)")
+    p = p.assign_coords(lat=np.round(p["lat"].values, 6), lon=wrap(p["lon"].values)).sel(lat=lat, lon=lon)
+    t = t.assign_coords(lat=np.round(t["lat"].values, 6), lon=wrap(t["lon"].values)).sel(lat=lat, lon=lon)
+    return p, t
+
+
+def evaluate(
+    pred: xr.Dataset, truth: xr.Dataset, *, bbox: BBox | str | None = None, weighted: bool = False
+) -> pd.DataFrame:
+    """Per-time-step scores of `pred` against `truth` on their common times and grid points.
+
+    Returns a DataFrame indexed by time with columns rmse, mae, bias, r, ssim, psnr, n.
+    """
+    p, t = _aligned(pred, truth, bbox)
+    pv = p.values
+    tv = t.values
+    weight = _weights(p["lat"].values, pv.shape[1:], weighted)
+    rows = []
+    for k in range(pv.shape[0]):
+        row = scores(pv[k], tv[k], weight)
+        row["ssim"] = ssim(pv[k], tv[k])
+        rows.append(row)
+    frame = pd.DataFrame(rows, index=pd.DatetimeIndex(p["time"].values, name="time"))
+    return frame[[*METRICS, "n"]]
+
+
+def summarize(
+    pred: xr.Dataset, truth: xr.Dataset, *, bbox: BBox | str | None = None, weighted: bool = False
+) -> dict[str, float]:
+    """Scores aggregated over all common time steps and pixels (SSIM: the mean over frames)."""
+    p, t = _aligned(pred, truth, bbox)
+    weight = _weights(p["lat"].values, p.shape[1:], weighted)
+    total = scores(p.values, t.values, weight[None])
+    total["ssim"] = float(np.nanmean([ssim(a, b) for a, b in zip(p.values, t.values, strict=True)]))
+    return {name: total[name] for name in (*METRICS, "n")}
+
+
+def compare(
+    predictions: dict[str, xr.Dataset],
+    truth: xr.Dataset,
+    *,
+    bbox: BBox | str | None = None,
+    weighted: bool = False,
+) -> pd.DataFrame:
+    """One row of aggregated scores per named prediction (the comparison table of CLI and app)."""
+    table = {name: summarize(ds, truth, bbox=bbox, weighted=weighted) for name, ds in predictions.items()}
+    return pd.DataFrame.from_dict(table, orient="index")[[*METRICS, "n"]]
