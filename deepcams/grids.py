@@ -277,6 +277,8 @@ def coarsen(
         rows = apply_taps(values, row_index, row_weight, axis=-2)
         return apply_taps(rows, col_index, col_weight, axis=-1).astype("float32")
 
+    if data.chunks is not None:  # lazy input: whole frames per chunk, time stays chunked
+        data = data.chunk({"lat": -1, "lon": -1})
     out = xr.apply_ufunc(
         apply,
         data,

@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     except DeepcamsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # unwritable output, full disk: the user's environment, not a bug
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130

@@ -72,7 +72,9 @@ def canonical(
     if values.sizes["time"] > 1 and not np.all(np.diff(values["time"].values) > np.timedelta64(0, "s")):
         raise DeepcamsError(f"variable {name!r} has repeated or unordered time steps")
     # scale in float64 so that kg m-3 -> ug m-3 -> kg m-3 round trips lose no more than float32 rounding
-    pm25 = (values.astype("float64") * factor).astype("float32") if factor != 1.0 else values.astype("float32")
+    pm25 = (
+        (values.astype("float64") * factor).astype("float32") if factor != 1.0 else values.astype("float32")
+    )
     pm25.attrs = dict(PM25_ATTRS)
     pm25.encoding = {}
     ds = xr.Dataset({VARIABLE: pm25})

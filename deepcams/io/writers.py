@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,12 +38,22 @@ def _atomic(path: str | os.PathLike, write: Callable[[Path], None], directory: b
             shutil.rmtree(target)
         os.replace(tmp, target)
     except BaseException:
+        _remove(tmp)
+        raise
+    return target
+
+
+def _remove(tmp: Path) -> None:
+    """Delete a failed temporary output; dask threads still finishing their chunks may re-create parts of
+    a store for a moment after the failure, so look again briefly."""
+    for _ in range(20):
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)
         elif tmp.exists():
             tmp.unlink()
-        raise
-    return target
+        time.sleep(0.05)
+        if not tmp.exists():
+            return
 
 
 def _encoding(ds: xr.Dataset, zarr: bool) -> dict:

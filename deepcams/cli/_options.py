@@ -1,0 +1,44 @@
+"""Options shared by subcommands: how to read inputs, and the common argument types."""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+import xarray as xr
+
+from deepcams.errors import DeepcamsError
+from deepcams.grids import BBox
+from deepcams.io import open_any
+
+
+def add_input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--units", help="units of the input variable when the file lacks or misstates them")
+    parser.add_argument("--year", type=int, help="year of DeepCAMS .mat files named MM_DD_HH.mat")
+    parser.add_argument("--times", help="comma-separated ISO times of .mat files whose names carry none")
+
+
+def add_quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+
+
+def bbox(text: str) -> BBox:
+    """argparse type for W,S,E,N; errors become `error: ...` lines through DeepcamsError."""
+    return BBox.parse(text)
+
+
+def timestamp(text: str) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(text)
+    except ValueError:
+        raise DeepcamsError(f"not an ISO date/time: {text!r}") from None
+
+
+def open_inputs(args: argparse.Namespace, paths: list[str]) -> xr.Dataset:
+    """Open the input files canonically, honouring --units, --year and --times."""
+    if getattr(args, "times", None):
+        from deepcams.io import open_mat
+
+        times = [timestamp(t) for t in args.times.split(",")]
+        return open_mat(paths, times=times, units=args.units)
+    return open_any(paths, units=args.units, year=args.year)

@@ -1,0 +1,190 @@
+"""Readers and writers on real files written in each provider's exact conventions."""
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.io
+import xarray as xr
+
+import deepcams
+from deepcams import DeepcamsError
+from deepcams.io import open_cams, open_dataset, open_geoscf, open_mat, to_netcdf, to_zarr, units_factor
+from deepcams.io.providers import to_cams_netcdf, to_geoscf_netcdf
+
+
+@pytest.fixture(scope="module")
+def cams(real_cams):
+    return real_cams
+
+
+def _raw_cams(cams, time_name="valid_time", units="kg m**-3", scale=1e-9):
+    """A CAMS EAC4 file as the ADS writes it, built by hand (not through the project's writer)."""
+    values = cams.pm25.values[:, ::-1, :].astype("float64") * scale  # north first
+    lon360 = np.mod(cams.lon.values, 360.0)
+    order = np.argsort(lon360)
+    ds = xr.Dataset(
+        {
+            "pm2p5": (
+                (time_name, "latitude", "longitude"),
+                values[:, :, order].astype("float32"),
+                {"units": units},
+            )
+        },
+        coords={
+            time_name: cams.time.values,
+            "latitude": cams.lat.values[::-1],
+            "longitude": lon360[order],
+            "number": 0,
+            "expver": ("valid_time", ["0001"] * cams.sizes["time"]) if time_name == "valid_time" else 0,
+        },
+    )
+    return ds
+
+
+@pytest.mark.parametrize("time_name", ["valid_time", "time"])
+def test_cams_files_in_both_time_conventions_land_on_the_canonical_arrays(tmp_path, cams, time_name):
+    path = tmp_path / "eac4.nc"
+    _raw_cams(cams, time_name).to_netcdf(path)
+    ds = open_cams(path)
+    assert ds.pm25.dims == ("time", "lat", "lon")
+    assert ds.pm25.dtype == np.float32 and ds.pm25.attrs["units"] == "ug m-3"
+    assert ds.lat.values[0] == -90 and ds.lon.values[0] == -180 and ds.lon.values[-1] == 179.25
+    np.testing.assert_allclose(ds.pm25.values, cams.pm25.values, rtol=1e-6)
+    np.testing.assert_array_equal(ds.time.values, cams.time.values)
+    assert ds.pm25.attrs["standard_name"] == "mass_concentration_of_pm2p5_ambient_aerosol_particles_in_air"
+
+
+def test_cams_writer_round_trip_and_unit_variants(tmp_path, cams):
+    to_cams_netcdf(cams, tmp_path / "a.nc", time_name="time")
+    raw = xr.open_dataset(tmp_path / "a.nc")
+    assert (
+        raw.latitude.values[0] == 90 and raw.longitude.values[0] == 0 and raw.longitude.values[-1] == 359.25
+    )
+    np.testing.assert_allclose(open_cams(tmp_path / "a.nc").pm25.values, cams.pm25.values, rtol=1e-6)
+    _raw_cams(cams, units="ug m-3", scale=1.0).to_netcdf(tmp_path / "ug.nc")
+    np.testing.assert_allclose(open_cams(tmp_path / "ug.nc").pm25.values, cams.pm25.values, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "units,factor",
+    [
+        ("kg m-3", 1e9),
+        ("kg m**-3", 1e9),
+        ("kg/m3", 1e9),
+        ("ug m-3", 1),
+        ("ug/m3", 1),
+        ("µg m-3", 1),
+        ("μg/m3", 1),
+        ("ug m^-3", 1),
+        ("microgram/m3", 1),
+        ("ng m-3", 1e-3),
+    ],
+)
+def test_units_are_read_from_attributes(units, factor):
+    assert units_factor(units, "x") == factor
+
+
+@pytest.mark.parametrize("units", [None, "", "mol mol-1", "ppb", "kg"])
+def test_missing_or_unknown_units_name_the_variable(units):
+    with pytest.raises(DeepcamsError, match="'pm2p5'"):
+        units_factor(units, "pm2p5")
+
+
+def test_units_stated_by_the_caller_override_a_file_without_them(tmp_path, cams):
+    raw = _raw_cams(cams)
+    del raw["pm2p5"].attrs["units"]
+    raw.to_netcdf(tmp_path / "nounits.nc")
+    with pytest.raises(DeepcamsError, match="pm2p5.*no units"):
+        open_cams(tmp_path / "nounits.nc")
+    np.testing.assert_allclose(
+        open_cams(tmp_path / "nounits.nc", units="kg m-3").pm25.values, cams.pm25.values, rtol=1e-6
+    )
+
+
+def test_many_cams_files_open_lazily_along_time(tmp_path, cams):
+    for k in range(cams.sizes["time"]):
+        to_cams_netcdf(cams.isel(time=[k]), tmp_path / f"day{k}.nc")
+    ds = open_cams(str(tmp_path / "day*.nc"))
+    assert ds.pm25.chunks is not None  # dask-backed
+    np.testing.assert_allclose(ds.pm25.values, cams.pm25.values, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "alignment,first",
+    [("start", "2019-03-08T00:00"), ("end", "2019-03-08T01:00"), ("centre", "2019-03-08T00:30")],
+)
+def test_geoscf_half_past_stamps_are_aligned_as_asked(tmp_path, real_geoscf, alignment, first):
+    ds = real_geoscf.isel(time=[0, 1], lat=slice(300, 330), lon=slice(600, 660))
+    to_geoscf_netcdf(ds, tmp_path / "g.nc")
+    assert pd.Timestamp(xr.open_dataset(tmp_path / "g.nc").time.values[0]).minute == 30
+    out = open_geoscf(tmp_path / "g.nc", time_alignment=alignment)
+    assert out.time.values[0] == np.datetime64(first)
+    assert alignment in out.attrs["time_alignment"]
+    np.testing.assert_array_equal(out.pm25.values, ds.pm25.values)
+
+
+def test_geoscf_instant_files_keep_their_times(tmp_path, real_geoscf):
+    ds = real_geoscf.isel(time=[0, 1], lat=slice(300, 330), lon=slice(600, 660))
+    to_geoscf_netcdf(ds, tmp_path / "g.nc", stamp="on-the-hour")
+    np.testing.assert_array_equal(open_geoscf(tmp_path / "g.nc").time.values, ds.time.values)
+
+
+def test_mat_files_in_the_authors_layout(tmp_path, real_geoscf, cams):
+    for hour, frame in zip((15, 18, 21, 24), cams.pm25.values, strict=True):
+        scipy.io.savemat(tmp_path / f"12_31_{hour}.mat", {"data": frame[::-1].astype("float64") * 1e-9})
+    ds = open_mat(sorted(tmp_path.glob("12_31_*.mat")), year=2019)
+    np.testing.assert_array_equal(ds.time.values, cams.time.values)  # "24" is 00 UTC next day
+    np.testing.assert_allclose(ds.pm25.values, cams.pm25.values, rtol=1e-6)
+    scipy.io.savemat(tmp_path / "01.mat", {"data": real_geoscf.pm25.values[0][::-1].astype("float64")})
+    with pytest.raises(DeepcamsError, match="does not encode a time"):
+        open_mat(tmp_path / "01.mat", year=2019)
+    g = open_mat(tmp_path / "01.mat", times=["2019-03-08T00"])
+    np.testing.assert_array_equal(g.pm25.values, real_geoscf.pm25.values[:1])
+
+
+def test_readers_reject_bad_files_with_clear_errors(tmp_path, cams):
+    (tmp_path / "text.nc").write_text("not a netcdf file")
+    with pytest.raises(DeepcamsError, match="not a NetCDF file"):
+        open_cams(tmp_path / "text.nc")
+    to_cams_netcdf(cams, tmp_path / "good.nc")
+    data = (tmp_path / "good.nc").read_bytes()
+    (tmp_path / "cut.nc").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DeepcamsError, match="cut.nc"):
+        open_cams(tmp_path / "cut.nc")
+    with pytest.raises(DeepcamsError, match="'PM25_RH35_GCC' not found"):
+        open_geoscf(tmp_path / "good.nc")
+    with pytest.raises(DeepcamsError, match="no such file"):
+        open_cams(tmp_path / "missing.nc")
+
+
+def test_writers_are_atomic(tmp_path, cams):
+    target = tmp_path / "out.nc"
+
+    def fail_on_last_frame(block, block_info=None):
+        if block_info[0]["chunk-location"][0] == cams.sizes["time"] - 1:
+            raise RuntimeError("disk full")
+        return block
+
+    bad = cams.chunk({"time": 1})
+    bad["pm25"] = bad.pm25.copy(data=bad.pm25.data.map_blocks(fail_on_last_frame, dtype="float32"))
+    for write, name in ((to_netcdf, "out.nc"), (to_zarr, "out.zarr")):
+        with pytest.raises(RuntimeError, match="disk full"):  # the write fails midway ...
+            write(bad, tmp_path / name)
+        assert os.listdir(tmp_path) == []  # ... and leaves nothing behind
+    to_netcdf(cams, target)
+    np.testing.assert_array_equal(open_dataset(target).pm25.values, cams.pm25.values)
+    to_zarr(cams, tmp_path / "out.zarr")
+    np.testing.assert_array_equal(open_dataset(tmp_path / "out.zarr").pm25.values, cams.pm25.values)
+    assert sorted(os.listdir(tmp_path)) == ["out.nc", "out.zarr"]
+
+
+def test_packaged_real_sample(real_cams, real_geoscf):
+    assert real_cams.pm25.shape == (4, 241, 480) and real_geoscf.pm25.shape == (4, 721, 1440)
+    assert float(real_cams.pm25.max()) > 3000  # the Black Summer fires are kept, not clipped
+    # the held-back bands stay NaN: lon [-120, -60) is columns 240..479
+    assert np.isnan(real_geoscf.pm25.values[:, :, 240:480]).all()
+    assert np.isfinite(real_geoscf.pm25.values[:, :, 480:720]).all()
+    assert "Copernicus" in real_cams.attrs["attribution"]
+    assert deepcams.open_sample_cams().time.values[-1] == np.datetime64("2020-01-01T00:00")
