@@ -129,7 +129,8 @@ def summarize(
     p, t = _aligned(pred, truth, bbox)
     weight = _weights(p["lat"].values, p.shape[1:], weighted)
     total = scores(p.values, t.values, weight[None])
-    total["ssim"] = float(np.nanmean([ssim(a, b) for a, b in zip(p.values, t.values, strict=True)]))
+    frames = np.array([ssim(a, b) for a, b in zip(p.values, t.values, strict=True)])
+    total["ssim"] = float(frames[np.isfinite(frames)].mean()) if np.isfinite(frames).any() else float("nan")
     return {name: total[name] for name in (*METRICS, "n")}
 
 

@@ -7,14 +7,15 @@ import importlib
 import sys
 
 from deepcams import __version__
+from deepcams.cli._options import ArgumentParser
 from deepcams.errors import DeepcamsError
 
 # subcommand modules under deepcams.cli, in the order `deepcams --help` lists them
-COMMANDS = ["downscale", "simulate", "evaluate", "info"]
+COMMANDS = ["downscale", "simulate", "evaluate", "info", "train", "produce", "verify"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="deepcams", description="Downscale CAMS PM2.5 to 0.25 deg hourly.")
+    parser = ArgumentParser(prog="deepcams", description="Downscale CAMS PM2.5 to 0.25 deg hourly.")
     parser.add_argument("--version", action="version", version=f"deepcams {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:

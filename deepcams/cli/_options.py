@@ -22,16 +22,26 @@ def add_quiet(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with the project's error style: one `error: ...` line, exit code 2, no usage dump."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message}\n")
+
+
 def bbox(text: str) -> BBox:
-    """argparse type for W,S,E,N; errors become `error: ...` lines through DeepcamsError."""
-    return BBox.parse(text)
+    """argparse type for W,S,E,N, keeping the library's explanation of what is wrong."""
+    try:
+        return BBox.parse(text)
+    except DeepcamsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def timestamp(text: str) -> pd.Timestamp:
     try:
         return pd.Timestamp(text)
     except ValueError:
-        raise DeepcamsError(f"not an ISO date/time: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not an ISO date/time: {text!r}") from None
 
 
 def open_inputs(args: argparse.Namespace, paths: list[str]) -> xr.Dataset:

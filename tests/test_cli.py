@@ -1,0 +1,152 @@
+"""The `deepcams` command line, end to end on real files, and each of its error paths."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from deepcams.io.providers import to_cams_netcdf
+
+
+def cli(*args):
+    """Run the installed command in a separate process, exactly as a user does."""
+    command = [sys.executable, "-m", "deepcams", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run the CLI's main() in this process (fast), returning what a process would have shown."""
+    from deepcams.cli import main
+
+    def run(*args):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse exits on usage errors
+            code = exc.code
+        captured = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("cli")
+
+
+@pytest.fixture(scope="module")
+def cams_file(workdir, real_cams):
+    path = workdir / "eac4.nc"
+    to_cams_netcdf(real_cams, path)
+    return path
+
+
+def test_simulate_downscale_evaluate_on_the_real_sample(workdir):
+    from importlib.resources import files
+
+    truth = files("deepcams") / "data" / "sample_geoscf.nc"
+    sim = cli("simulate", truth, "-o", workdir / "cams_like.nc", "-q")
+    assert sim.returncode == 0, sim.stderr
+    raw = xr.open_dataset(workdir / "cams_like.nc")
+    assert "pm2p5" in raw and raw.pm2p5.attrs["units"] == "kg m**-3" and raw.latitude.values[0] == 90
+    down = cli(
+        "downscale",
+        workdir / "cams_like.nc",
+        "-o",
+        workdir / "out.nc",
+        "--method",
+        "bicubic-linear",
+        "--allow-nan",
+        "-q",
+    )
+    assert down.returncode == 0, down.stderr
+    out = xr.open_dataset(workdir / "out.nc")
+    assert out.pm25.dims == ("time", "lat", "lon") and out.pm25.dtype == np.float32
+    assert out.pm25.shape == (4, 721, 1440) and out.pm25.attrs["units"] == "ug m-3"
+    assert out.lat.values[0] == -90 and out.lon.values[0] == -180 and out.lon.values[-1] == 179.75
+    ev = cli("evaluate", workdir / "out.nc", truth, "--json", "--per-time")
+    assert ev.returncode == 0, ev.stderr
+    report = json.loads(ev.stdout)
+    assert report["overall"]["mae"] == pytest.approx(0.57, abs=0.01)
+    assert len(report["per_time"]) == 4
+
+
+def test_downscale_region_and_dates(run_cli, cams_file, workdir):
+    out_path = workdir / "region.nc"
+    run = run_cli(
+        "downscale",
+        cams_file,
+        "-o",
+        out_path,
+        "--bbox",
+        "140,-40,155,-30",
+        "--start",
+        "2019-12-31T18",
+        "--end",
+        "2019-12-31T21",
+        "-q",
+    )
+    assert run.returncode == 0, run.stderr
+    out = xr.open_dataset(out_path)
+    assert out.sizes["time"] == 4 and out.lon.values[0] == 140 and out.lat.values[-1] == -30
+    info = run_cli("info", out_path)
+    assert info.returncode == 0 and "GEOS-CF" in info.stdout and "4 steps" in info.stdout
+
+
+def _assert_clean_error(run, output, pattern):
+    assert run.returncode == 2, run.stdout + run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), run.stderr
+    assert "Traceback" not in run.stderr
+    assert pattern in lines[0]
+    assert not output.exists()
+
+
+def test_error_unreadable_and_truncated_files(run_cli, workdir, cams_file):
+    out = workdir / "never.nc"
+    (workdir / "junk.nc").write_text("hello")
+    _assert_clean_error(cli("downscale", workdir / "junk.nc", "-o", out), out, "not a NetCDF file")
+    data = cams_file.read_bytes()
+    (workdir / "truncated.nc").write_bytes(data[: len(data) // 3])
+    _assert_clean_error(run_cli("downscale", workdir / "truncated.nc", "-o", out), out, "truncated.nc")
+    _assert_clean_error(run_cli("downscale", workdir / "nothere.nc", "-o", out), out, "no such file")
+
+
+def test_error_wrong_variable_and_units(run_cli, workdir, real_cams):
+    out = workdir / "never.nc"
+    ds = real_cams.rename(pm25="o3")
+    ds.to_netcdf(workdir / "ozone.nc")
+    _assert_clean_error(run_cli("downscale", workdir / "ozone.nc", "-o", out), out, "no PM2.5 variable")
+    to_cams_netcdf(real_cams, workdir / "ppb.nc")
+    raw = xr.open_dataset(workdir / "ppb.nc").load()
+    raw.pm2p5.attrs["units"] = "ppb"
+    raw.to_netcdf(workdir / "ppb2.nc")
+    _assert_clean_error(run_cli("downscale", workdir / "ppb2.nc", "-o", out), out, "unknown units 'ppb'")
+
+
+def test_error_time_problems(run_cli, workdir, cams_file, real_cams):
+    out = workdir / "never.nc"
+    _assert_clean_error(
+        run_cli("downscale", cams_file, "-o", out, "--start", "2019-12-31T16", "--end", "2019-12-31T20"),
+        out,
+        "only one input time step",
+    )
+    to_cams_netcdf(real_cams.isel(time=[0, 1, 3]), workdir / "gap.nc")
+    _assert_clean_error(run_cli("downscale", workdir / "gap.nc", "-o", out), out, "irregular")
+    _assert_clean_error(
+        run_cli("downscale", cams_file, "-o", out, "--start", "2021-01-01", "--end", "2021-02-01"),
+        out,
+        "outside the data",
+    )
+
+
+def test_error_bad_bbox(run_cli, cams_file, workdir):
+    out = workdir / "never.nc"
+    _assert_clean_error(
+        run_cli("downscale", cams_file, "-o", out, "--bbox", "10,20,10,30"), out, "empty bbox"
+    )
+    _assert_clean_error(run_cli("downscale", cams_file, "-o", out, "--bbox", "10,20,30"), out, "W,S,E,N")

@@ -1,0 +1,55 @@
+"""Metrics against values computed by hand."""
+
+import numpy as np
+import pytest
+
+import deepcams
+from deepcams.io.conventions import pm25_dataset
+from deepcams.metrics import scores, ssim
+
+
+def test_scores_by_hand():
+    truth = np.array([[1.0, 2.0], [3.0, 4.0]])
+    pred = np.array([[2.0, 2.0], [3.0, 2.0]])  # errors +1, 0, 0, -2
+    s = scores(pred, truth)
+    assert s["rmse"] == pytest.approx(np.sqrt(5 / 4))
+    assert s["mae"] == pytest.approx(3 / 4)
+    assert s["bias"] == pytest.approx(-1 / 4)
+    # Pearson R by hand: pred mean 2.25, truth mean 2.5
+    dp, dt = pred.ravel() - 2.25, truth.ravel() - 2.5
+    assert s["r"] == pytest.approx((dp * dt).sum() / np.sqrt((dp**2).sum() * (dt**2).sum()))
+    assert s["psnr"] == pytest.approx(20 * np.log10(3 / np.sqrt(5 / 4)))
+    assert s["n"] == 4
+
+
+def test_scores_ignore_nan_pixels_and_weight_rows():
+    truth = np.array([[1.0, np.nan], [3.0, 5.0]])
+    pred = np.array([[2.0, 100.0], [3.0, np.nan]])
+    s = scores(pred, truth)
+    assert s["n"] == 2 and s["mae"] == pytest.approx(0.5)
+    weighted = scores(np.array([[1.0], [3.0]]), np.array([[0.0], [0.0]]), weight=np.array([[3.0], [1.0]]))
+    assert weighted["mae"] == pytest.approx((3 * 1 + 1 * 3) / 4)
+
+
+def test_ssim_is_one_for_identical_frames_and_drops_with_noise():
+    rng = np.random.default_rng(0)
+    frame = rng.random((40, 50)) * 10
+    assert ssim(frame, frame) == pytest.approx(1.0)
+    noisy = frame + rng.normal(0, 2, frame.shape)
+    assert ssim(noisy, frame) < 0.9
+    holed = frame.copy()
+    holed[5:10, 5:10] = np.nan
+    assert ssim(holed, frame) == pytest.approx(1.0)
+
+
+def test_evaluate_per_time_and_compare_table():
+    lat, lon = np.arange(-1.0, 1.01, 0.25), np.arange(10.0, 12.0, 0.25)
+    time = np.array(["2024-01-01T00", "2024-01-01T01"], "M8[ns]")
+    truth_values = np.ones((2, lat.size, lon.size), "float32")
+    truth = pm25_dataset(truth_values, time, lat, lon, {})
+    pred = pm25_dataset(truth_values + np.array([0.0, 2.0], "float32")[:, None, None], time, lat, lon, {})
+    per_time = deepcams.evaluate(pred, truth)
+    assert per_time["rmse"].tolist() == pytest.approx([0.0, 2.0])
+    table = deepcams.compare({"a": pred, "b": truth}, truth)
+    assert table.loc["a", "bias"] == pytest.approx(1.0) and table.loc["b", "mae"] == 0
+    assert table.loc["a", "rmse"] == pytest.approx(np.sqrt(2.0))
