@@ -1,0 +1,303 @@
+"""What the user asks for and what it gives: dataset, region, times, methods -> downscaled fields, metrics.
+
+`Comparison` holds the request in params and composes library calls (`deepcams.downscale`,
+`deepcams.compare`, `select_region`); it knows nothing of widgets, so the served app, notebooks and tests
+drive the same object. `compute` does the heavy work without touching params, so the app can run it in a
+worker thread and publish the result on the server's event loop (`publish`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import param
+import torch
+import xarray as xr
+
+import deepcams
+from deepcams.dashboard.cache import ResultCache
+from deepcams.dashboard.catalog import Source, catalog
+from deepcams.dashboard.regions import CUSTOM, PRESETS
+from deepcams.errors import DeepcamsError
+from deepcams.grids import BBox, select_region
+from deepcams.methods import Method
+from deepcams.methods.registry import SPATIAL_BASELINES, TEMPORAL_BASELINES
+from deepcams.pipeline import estimate_output_bytes, select_times
+
+INPUT = "CAMS input"
+TRUTH = "GEOS-CF truth"
+# what one request may produce in memory on this server (all methods together), checked before running
+DEFAULT_MAX_REQUEST_BYTES = 1536 * 1024**2
+# options the learned models take; baselines take none
+LEARNED_OPTIONS = ("conserve", "device")
+
+RESULTS = ResultCache()  # shared by all sessions of the server process
+
+
+class Cancelled(Exception):
+    """Raised from the progress callback when the user pressed Cancel."""
+
+
+def is_baseline(name: str) -> bool:
+    spatial, _, temporal = name.partition("-")
+    return spatial in SPATIAL_BASELINES and temporal in TEMPORAL_BASELINES
+
+
+@cache
+def method_for(name: str, options: tuple[tuple[str, object], ...] = ()) -> Method:
+    """The method object, built once per process (learned models load their weights here)."""
+    return deepcams.get_method(name, **dict(options))
+
+
+def describe(method: Method) -> str:
+    """Weights, architecture and device of a learned method (from its attrs), for display and the cache key."""
+    keys = [k for k in sorted(method.attrs) if "weights" in k or "architecture" in k or k == "device"]
+    return ", ".join(f"{k}: {str(method.attrs[k])[:12]}" for k in keys)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One run: everything the results depend on, so it can key the cache."""
+
+    dataset: str
+    bbox: BBox
+    start: pd.Timestamp
+    end: pd.Timestamp
+    methods: tuple[str, ...]
+    options: tuple[tuple[str, object], ...] = ()
+
+    def options_for(self, name: str) -> tuple[tuple[str, object], ...]:
+        return () if is_baseline(name) else self.options
+
+    def key(self, name: str, method: Method) -> tuple:
+        return (
+            self.dataset,
+            str(self.bbox),
+            self.start,
+            self.end,
+            name,
+            self.options_for(name),
+            describe(method),
+        )
+
+
+class Comparison(param.Parameterized):
+    """The state of one comparison; changing the request shows the new input, `run` adds the results."""
+
+    dataset = param.Selector(objects=[], doc="Dataset key in the catalog")
+    region = param.Selector(objects=[*PRESETS, CUSTOM], default="Europe")
+    west = param.Number(PRESETS["Europe"].west, bounds=(-180, 360))
+    south = param.Number(PRESETS["Europe"].south, bounds=(-90, 90))
+    east = param.Number(PRESETS["Europe"].east, bounds=(-180, 360))
+    north = param.Number(PRESETS["Europe"].north, bounds=(-90, 90))
+    start = param.Selector(objects=[], doc="First input time")
+    end = param.Selector(objects=[], doc="Last input time")
+    methods = param.ListSelector(default=["bicubic-linear"], objects=[])
+    conserve = param.Boolean(True, doc="Learned models: keep the CAMS cell means exactly")
+    device = param.Selector(objects=["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"], default="cpu")
+    max_request_bytes = param.Integer(DEFAULT_MAX_REQUEST_BYTES, bounds=(1, None))
+
+    fields = param.Dict(default={}, doc="Name -> (time, lat, lon) DataArray shown on the maps")
+    results = param.Dict(default={}, doc="Method -> downscaled Dataset of the last run")
+    metrics = param.DataFrame(default=None, allow_None=True, doc="compare() of the last run against truth")
+    request = param.ClassSelector(class_=Request, default=None, allow_None=True)
+    problem = param.String(default="", doc="The last error, one line, for the page to show")
+
+    def __init__(self, roots: tuple[Path, ...] = (), cache: ResultCache | None = None, **params):
+        self.catalog: dict[str, Source] = catalog(tuple(roots))
+        self.cache = RESULTS if cache is None else cache
+        self._setting_preset = False
+        methods = deepcams.available_methods()
+        self.param.methods.objects = methods
+        self.param.dataset.objects = {s.label: k for k, s in self.catalog.items()}
+        params.setdefault("dataset", next(iter(self.catalog)))
+        params.setdefault("device", self.param.device.objects[-1])
+        params.setdefault("region", self.catalog[params["dataset"]].region)
+        super().__init__(**params)
+        self._times_changed()
+        self._preset_changed()
+        self.preview()
+
+    # --- request -------------------------------------------------------------------------------------
+
+    @property
+    def source(self) -> Source:
+        return self.catalog[self.dataset]
+
+    @property
+    def bbox(self) -> BBox:
+        return BBox(self.west, self.south, self.east, self.north)
+
+    @param.depends("dataset", watch=True)
+    def _dataset_changed(self) -> None:
+        self._times_changed()
+        self.region = self.source.region
+
+    def _times_changed(self) -> None:
+        try:
+            times = self.source.times
+        except DeepcamsError as exc:
+            self.problem = str(exc)
+            return
+        labels = {f"{t:%Y-%m-%d %H:%M}": t for t in times}
+        self.param.start.objects = labels
+        self.param.end.objects = labels
+        # a day from the first time by default: quick to run, long enough to see the hours move
+        last = times[
+            min(np.searchsorted(times, times[0] + pd.Timedelta(hours=24), "right") - 1, len(times) - 1)
+        ]
+        self.param.update(start=times[0], end=last)
+
+    @param.depends("region", watch=True)
+    def _preset_changed(self) -> None:
+        if self.region == CUSTOM:
+            return
+        box = PRESETS[self.region]
+        self._setting_preset = True
+        try:
+            self.param.update(west=box.west, south=box.south, east=box.east, north=box.north)
+        finally:
+            self._setting_preset = False
+
+    @param.depends("west", "south", "east", "north", watch=True)
+    def _box_changed(self) -> None:
+        if not self._setting_preset and self.region != CUSTOM:
+            self.region = CUSTOM
+
+    def set_box(self, west: float, south: float, east: float, north: float) -> None:
+        """A box drawn on the overview map (degrees, rounded to the GEOS-CF step)."""
+        rounded = [round(float(v) * 4) / 4 for v in (west, south, east, north)]
+        self.param.update(
+            region=CUSTOM, **dict(zip(("west", "south", "east", "north"), rounded, strict=True))
+        )
+
+    def options(self) -> tuple[tuple[str, object], ...]:
+        return (("conserve", self.conserve), ("device", self.device))
+
+    def current_request(self) -> Request:
+        """The request the widgets describe, checked: a bad box, empty range or oversized run is an error."""
+        bbox = self.bbox
+        if not self.methods:
+            raise DeepcamsError("choose at least one method")
+        if self.start is None or self.end is None:
+            raise DeepcamsError("the dataset has no input times")
+        cams = self.source.cams
+        select_times(cams, self.start, self.end)
+        size = estimate_output_bytes(cams, bbox, self.start, self.end) * len(self.methods)
+        if size > self.max_request_bytes:
+            raise DeepcamsError(
+                f"request too large: {size / 1024**2:,.0f} MiB of output for {len(self.methods)} method(s) "
+                f"(this server allows {self.max_request_bytes / 1024**2:,.0f} MiB); "
+                "choose a smaller region, fewer hours or fewer methods"
+            )
+        return Request(self.dataset, bbox, self.start, self.end, tuple(self.methods), self.options())
+
+    def method_info(self) -> str:
+        """Weights and device of the selected learned methods (baselines need none)."""
+        lines = []
+        for name in self.methods:
+            if not is_baseline(name):
+                method = method_for(name, self.options())
+                lines.append(f"{name}: {describe(method) or 'no weights information'}")
+        return "\n".join(lines)
+
+    # --- work ----------------------------------------------------------------------------------------
+
+    def compute(
+        self,
+        request: Request,
+        on_progress: Callable[[float], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> dict[str, xr.Dataset]:
+        """Downscale with every requested method, from the cache where possible; sets no params."""
+        source = self.catalog[request.dataset]
+        results = {}
+        count = len(request.methods)
+        for k, name in enumerate(request.methods):
+            method = method_for(name, request.options_for(name))
+            key = request.key(name, method)
+            cached = self.cache.get(key)
+            if cached is None:
+
+                def step(done: int, total: int, k: int = k) -> None:
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled()
+                    if on_progress is not None:
+                        on_progress((k + done / total) / count)
+
+                cached = deepcams.downscale(
+                    source.cams,
+                    method,
+                    bbox=request.bbox,
+                    start=request.start,
+                    end=request.end,
+                    allow_nan=source.has_nan,
+                    on_step=step,
+                )
+                self.cache.put(key, cached)
+            results[name] = cached
+            if on_progress is not None:
+                on_progress((k + 1) / count)
+        return results
+
+    def input_field(self, request: Request) -> xr.DataArray:
+        cams = select_times(self.catalog[request.dataset].cams, request.start, request.end)
+        return select_region(cams, request.bbox)["pm25"].load()
+
+    def truth_field(self, request: Request) -> xr.DataArray | None:
+        truth = self.catalog[request.dataset].truth
+        if truth is None:
+            return None
+        hours = truth.sel(time=slice(request.start, request.end))
+        if hours.sizes["time"] == 0:
+            return None
+        return select_region(hours, request.bbox)["pm25"].load()
+
+    def outcome(
+        self, request: Request, results: dict[str, xr.Dataset]
+    ) -> tuple[dict[str, xr.DataArray], pd.DataFrame | None]:
+        """The maps (input, each method, truth) and the metrics table of a finished run; sets no params."""
+        fields = {INPUT: self.input_field(request), **{n: ds["pm25"] for n, ds in results.items()}}
+        truth = self.truth_field(request)
+        metrics = None
+        if truth is not None:
+            fields[TRUTH] = truth
+            metrics = deepcams.compare(results, truth.to_dataset())
+        return fields, metrics
+
+    def publish(
+        self,
+        request: Request,
+        results: dict[str, xr.Dataset],
+        fields: dict[str, xr.DataArray],
+        metrics: pd.DataFrame | None,
+    ) -> None:
+        self.param.update(fields=fields, results=results, metrics=metrics, request=request, problem="")
+
+    def run(self) -> dict[str, xr.Dataset]:
+        """Check, compute and show in one call (notebooks and tests; the app runs `compute` in a thread)."""
+        request = self.current_request()
+        results = self.compute(request)
+        self.publish(request, results, *self.outcome(request, results))
+        return results
+
+    @param.depends("dataset", "west", "south", "east", "north", "start", "end", watch=True)
+    def preview(self) -> None:
+        """Show the input (and truth) of the current request at once, before any run."""
+        try:
+            request = Request(self.dataset, self.bbox, self.start, self.end, ())
+            select_times(self.source.cams, self.start, self.end)
+            fields = {INPUT: self.input_field(request)}
+            truth = self.truth_field(request)
+        except DeepcamsError as exc:
+            self.problem = str(exc)
+            return
+        if truth is not None:
+            fields[TRUTH] = truth
+        self.param.update(fields=fields, results={}, metrics=None, request=None, problem="")

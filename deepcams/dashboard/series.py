@@ -1,0 +1,146 @@
+"""The time series of every source at the tapped point, and the metrics table with the best values marked."""
+
+from __future__ import annotations
+
+import holoviews as hv
+import holoviews.plotting.bokeh  # noqa: F401  (registers the bokeh backend's plot options)
+import pandas as pd
+import panel as pn
+import param
+
+from deepcams.dashboard.comparison import INPUT, TRUTH, Comparison
+from deepcams.dashboard.maps import MapGrid
+from deepcams.metrics import HIGHER_IS_BETTER
+
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+
+
+def point_label(lon: float, lat: float) -> str:
+    lon = (lon + 180.0) % 360.0 - 180.0
+    return f"{abs(lat):.2f}°{'N' if lat >= 0 else 'S'}, {abs(lon):.2f}°{'E' if lon >= 0 else 'W'}"
+
+
+class SeriesChart(pn.viewable.Viewer):
+    """PM2.5 against time at one point: CAMS as markers, hourly products as lines, truth in black."""
+
+    maps = param.ClassSelector(class_=MapGrid)
+
+    def point(self) -> tuple[float, float] | None:
+        """The tapped point, or the centre of the region before any tap."""
+        fields = self.maps.comparison.fields
+        if not fields:
+            return None
+        if self.maps.point is not None:
+            return self.maps.point
+        field = next(iter(fields.values()))
+        return float(field["lon"].values.mean()), float(field["lat"].values.mean())
+
+    def series(self) -> dict[str, pd.Series]:
+        """Each source's values at the nearest grid point to `point()`."""
+        where = self.point()
+        if where is None:
+            return {}
+        lon, lat = where
+        out = {}
+        for name, field in self.maps.comparison.fields.items():
+            at = field.sel(lon=lon, lat=lat, method="nearest")
+            out[name] = pd.Series(at.values, index=pd.DatetimeIndex(at["time"].values), name=name)
+        return out
+
+    @param.depends("maps.point", "maps.comparison.fields")
+    def title(self):
+        where = self.point()
+        text = (
+            "Tap a map to see the time series there" if where is None else f"PM2.5 at {point_label(*where)}"
+        )
+        return pn.pane.Markdown(f"### {text}", css_classes=["series-title"], margin=(0, 10))
+
+    @param.depends("maps.point", "maps.comparison.fields")
+    def chart(self):
+        series = self.series()
+        elements = []
+        colours = iter(PALETTE)
+        for name, values in series.items():
+            data = pd.DataFrame({"time": values.index, "pm25": values.values})
+            if name == INPUT:
+                elements.append(
+                    hv.Scatter(data, "time", "pm25", label=name).opts(
+                        size=9, color="#d62728", marker="square"
+                    )
+                )
+            elif name == TRUTH:
+                elements.append(
+                    hv.Curve(data, "time", "pm25", label=name).opts(color="black", line_width=2.5)
+                )
+            else:
+                elements.append(
+                    hv.Curve(data, "time", "pm25", label=name).opts(color=next(colours), line_width=2)
+                )
+        if not elements:
+            return pn.pane.Markdown("")
+        overlay = hv.Overlay(elements).opts(
+            responsive=True,
+            height=280,
+            ylabel="PM2.5 (ug m-3)",
+            xlabel="time (UTC)",
+            legend_position="top_left",
+            framewise=True,
+            show_grid=True,
+        )
+        return pn.pane.HoloViews(overlay, sizing_mode="stretch_width")
+
+    def __panel__(self):
+        return pn.Column(self.title, self.chart, sizing_mode="stretch_width")
+
+
+def best_rows(table: pd.DataFrame) -> dict[str, str]:
+    """For each metric column, the method with the best value (bias: the smallest magnitude)."""
+    best = {}
+    for column, higher in HIGHER_IS_BETTER.items():
+        if column not in table or table[column].isna().all():
+            continue
+        values = table[column].abs() if higher is None else table[column]
+        best[column] = values.idxmax() if higher else values.idxmin()
+    return best
+
+
+class MetricsTable(pn.viewable.Viewer):
+    """deepcams.compare over the region and times of the last run; the best value of each column in bold."""
+
+    comparison = param.ClassSelector(class_=Comparison)
+
+    @param.depends("comparison.metrics", "comparison.results")
+    def table(self):
+        metrics = self.comparison.metrics
+        if metrics is None:
+            text = (
+                "Run a comparison on a dataset with a truth to see metrics."
+                if not self.comparison.results
+                else ("No truth for this dataset and time range: no metrics.")
+            )
+            return pn.pane.Markdown(text)
+        shown = metrics[["rmse", "mae", "bias", "r", "ssim", "n"]].rename(
+            columns={"rmse": "RMSE", "mae": "MAE", "bias": "bias", "r": "R", "ssim": "SSIM", "n": "pixels"}
+        )
+        best = {
+            k.upper() if k in ("rmse", "mae", "r", "ssim") else k: v for k, v in best_rows(metrics).items()
+        }
+
+        def mark(column: pd.Series) -> list[str]:
+            winner = best.get(column.name)
+            return [
+                "font-weight: bold; background-color: #d9f2d9" if i == winner else "" for i in column.index
+            ]
+
+        styler = shown.style.apply(mark).format(
+            {c: "{:.3f}" for c in ("RMSE", "MAE", "bias", "R", "SSIM")} | {"pixels": "{:,.0f}"}
+        )
+        return pn.pane.HTML(styler.to_html(), css_classes=["metrics-table"])
+
+    def __panel__(self):
+        return pn.Column(
+            pn.pane.Markdown(
+                "### Metrics against GEOS-CF truth (region and hours of the run; best in green)"
+            ),
+            self.table,
+        )
