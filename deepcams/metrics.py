@@ -141,6 +141,14 @@ def compare(
     bbox: BBox | str | None = None,
     weighted: bool = False,
 ) -> pd.DataFrame:
-    """One row of aggregated scores per named prediction (the comparison table of CLI and app)."""
-    table = {name: summarize(ds, truth, bbox=bbox, weighted=weighted) for name, ds in predictions.items()}
+    """One row of aggregated scores per named prediction (the comparison table of CLI and app).
+
+    Every method is scored on the same pixels: those where the truth and all predictions are finite,
+    so a method that leaves more NaN near data gaps is not judged on an easier set.
+    """
+    common = truth.copy()
+    for ds in predictions.values():
+        p, t = _aligned(ds, common, bbox)
+        common = xr.Dataset({"pm25": t.where(p.notnull())}, attrs=truth.attrs)
+    table = {name: summarize(ds, common, weighted=weighted) for name, ds in predictions.items()}
     return pd.DataFrame.from_dict(table, orient="index")[[*METRICS, "n"]]

@@ -53,3 +53,14 @@ def test_evaluate_per_time_and_compare_table():
     table = deepcams.compare({"a": pred, "b": truth}, truth)
     assert table.loc["a", "bias"] == pytest.approx(1.0) and table.loc["b", "mae"] == 0
     assert table.loc["a", "rmse"] == pytest.approx(np.sqrt(2.0))
+
+
+def test_compare_scores_every_method_on_the_same_pixels():
+    lat, lon = np.arange(-1.0, 1.01, 0.25), np.arange(10.0, 12.0, 0.25)
+    time = np.array(["2024-01-01T00"], "M8[ns]")
+    truth = pm25_dataset(np.ones((1, lat.size, lon.size), "float32"), time, lat, lon, {})
+    holed_values = np.full((1, lat.size, lon.size), 2.0, "float32")
+    holed_values[0, 0, :] = np.nan
+    holed = pm25_dataset(holed_values, time, lat, lon, {})
+    table = deepcams.compare({"full": truth, "holed": holed}, truth)
+    assert table.loc["full", "n"] == table.loc["holed", "n"] == (lat.size - 1) * lon.size
