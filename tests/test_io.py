@@ -188,3 +188,15 @@ def test_packaged_real_sample(real_cams, real_geoscf):
     assert np.isfinite(real_geoscf.pm25.values[:, :, 480:720]).all()
     assert "Copernicus" in real_cams.attrs["attribution"]
     assert deepcams.open_sample_cams().time.values[-1] == np.datetime64("2020-01-01T00:00")
+
+
+def test_grib_needs_the_optional_cfgrib_extra(tmp_path):
+    try:
+        import cfgrib  # noqa: F401
+
+        pytest.skip("cfgrib is installed here")
+    except ImportError:
+        pass
+    (tmp_path / "eac4.grib").write_bytes(b"GRIB" + b"\0" * 100)
+    with pytest.raises(DeepcamsError, match=r"deepcams\[grib\]"):
+        open_cams(tmp_path / "eac4.grib")
