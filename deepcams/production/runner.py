@@ -172,6 +172,7 @@ def produce(
         _run(client, store, pending, method, bbox, units, report, log, begin)
     finally:
         report.seconds = time.monotonic() - begin
+        archive.remove_temporaries(store)  # what a worker killed mid-write left (its day ran again)
         if own:
             client.close()
             if cluster is not None:

@@ -1,0 +1,65 @@
+"""`deepcams produce`: a multi-year archive, one Dask task a day, resumable (see docs/production.md)."""
+
+from __future__ import annotations
+
+import argparse
+
+from deepcams.cli._options import bbox, timestamp
+from deepcams.production import DEFAULT_METHOD, produce
+
+# exit code of a run that finished but left days without data (bad input days are listed above it)
+INCOMPLETE = 3
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "produce",
+        help="downscale many days on Dask into a resumable Zarr archive",
+        description="Downscale CAMS files day by day on dask.distributed into a CF Zarr archive. Rerunning "
+        "the same command resumes an interrupted run. Exit codes: 0 complete, 2 bad input, "
+        f"{INCOMPLETE} finished with days missing (listed), 130 interrupted.",
+    )
+    parser.add_argument(
+        "--cams", required=True, metavar="GLOB", help="CAMS EAC4 NetCDF files (quote the glob)"
+    )
+    parser.add_argument("--start", required=True, type=timestamp, help="first day (UTC)")
+    parser.add_argument("--end", required=True, type=timestamp, help="last day (UTC), included")
+    parser.add_argument("-o", "--output", required=True, metavar="ARCHIVE.zarr")
+    parser.add_argument("--bbox", type=bbox, help="W,S,E,N region (default: the globe)")
+    parser.add_argument(
+        "--method", default=DEFAULT_METHOD, help=f"downscaling method (default {DEFAULT_METHOD})"
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://host:8786"
+    )
+    where.add_argument(
+        "--workers", type=int, help="worker processes of the local cluster (default: CPU cores)"
+    )
+    parser.add_argument("--units", help="units of the input variable when the files lack or misstate them")
+    parser.add_argument("--tile", type=int, default=180, help="spatial chunk size in pixels (default 180)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    report = produce(
+        args.cams,
+        args.output,
+        args.start,
+        args.end,
+        bbox=args.bbox,
+        method=args.method,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        units=args.units,
+        tile=args.tile,
+        log=lambda line: print(line, flush=True),
+    )
+    if report.failed:
+        for label, reason in sorted(report.failed.items()):
+            print(f"incomplete: {label}: {reason}", flush=True)
+        print(
+            f"{len(report.failed)} of {report.total} days have no data; fix their input and rerun", flush=True
+        )
+        return INCOMPLETE
+    return 0
