@@ -265,7 +265,7 @@ def coarsen(
         raise DeepcamsError("coarsen expects data on the GEOS-CF 0.25 deg grid")
     lat = data["lat"].values
     lon = data["lon"].values
-    row_index, row_weight, lat_out = block_taps(lat, periodic=False)
+    row_index, row_weight, lat_out = block_taps(lat, periodic=False, poles=True)
     col_index, col_weight, lon_out = block_taps(lon, periodic=lon.size == GEOSCF.nlon)
     if weighting == "area":
         row_weight = row_weight * area_weights(lat, GEOSCF.step)[row_index]
@@ -293,10 +293,13 @@ def coarsen(
     return out.transpose(*data.dims)
 
 
-def block_taps(values: np.ndarray, periodic: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def block_taps(
+    values: np.ndarray, periodic: bool, poles: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each CAMS cell along a fine axis: its 3 fine pixel indices, their weights (0 = no pixel), centre.
 
-    Fine pixel k belongs to the nearest CAMS node; the pole cells hold two pixels, the others three.
+    Fine pixel k belongs to the nearest CAMS node; on a latitude axis (`poles`) the pole cells hold two
+    pixels, all others three.
     A regional axis must consist of whole blocks.
     """
     coarse_step = FACTOR * GEOSCF.step
@@ -308,7 +311,7 @@ def block_taps(values: np.ndarray, periodic: bool) -> tuple[np.ndarray, np.ndarr
     centres, cells = np.unique(nearest, return_inverse=True)
     cells = cells.ravel()
     counts = np.bincount(cells, minlength=centres.size)
-    expected = np.where(np.isclose(np.abs(centres), 90.0), FACTOR - 1, FACTOR)
+    expected = np.where(poles & np.isclose(np.abs(centres), 90.0), FACTOR - 1, FACTOR)
     if np.any(counts != expected):
         raise DeepcamsError("region is not made of whole 3 x 3 blocks of the CAMS grid; cannot coarsen")
     index = np.zeros((centres.size, FACTOR), dtype=int)
