@@ -90,14 +90,14 @@ class Request:
 class Comparison(param.Parameterized):
     """The state of one comparison; changing the request shows the new input, `run` adds the results."""
 
-    dataset = param.Selector(objects=[], doc="Dataset key in the catalog")
+    dataset = param.Selector(objects=[], check_on_set=True, doc="Dataset key in the catalog (never a path)")
     region = param.Selector(objects=[*PRESETS, CUSTOM], default="Europe")
     west = param.Number(PRESETS["Europe"].west, bounds=(-180, 360))
     south = param.Number(PRESETS["Europe"].south, bounds=(-90, 90))
     east = param.Number(PRESETS["Europe"].east, bounds=(-180, 360))
     north = param.Number(PRESETS["Europe"].north, bounds=(-90, 90))
-    start = param.Selector(objects=[], doc="First input time")
-    end = param.Selector(objects=[], doc="Last input time")
+    start = param.Selector(objects=[], check_on_set=True, doc="First input time")
+    end = param.Selector(objects=[], check_on_set=True, doc="Last input time")
     methods = param.ListSelector(default=["bicubic-linear"], objects=[])
     conserve = param.Boolean(True, doc="Learned models: keep the CAMS cell means exactly")
     device = param.Selector(objects=["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"], default="cpu")

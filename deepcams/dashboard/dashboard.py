@@ -47,11 +47,11 @@ class Dashboard(pn.viewable.Viewer):
         self.overview = Overview(comparison=self.comparison)
         self._cancel = threading.Event()
         c = self.comparison
-        self.run_button = pn.widgets.Button(name="Run", button_type="primary", width=110)
-        self.cancel_button = pn.widgets.Button(name="Cancel", button_type="warning", width=110, disabled=True)
+        self.run_button = pn.widgets.Button(label="Run", color="primary", width=110)
+        self.cancel_button = pn.widgets.Button(label="Cancel", color="warning", width=110, disabled=True)
         self.run_button.on_click(self._run)
         self.cancel_button.on_click(lambda event: self._cancel.set())
-        self.progress = pn.indicators.Progress(name="progress", value=0, max=100, width=240, visible=False)
+        self.progress = pn.indicators.Progress(value=0, max=100, width=240, visible=False)
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["status-alert"])
         self.status_line = pn.pane.Markdown("", css_classes=["status-line"])
         self.availability = pn.pane.Markdown("", css_classes=["availability"])
@@ -60,7 +60,7 @@ class Dashboard(pn.viewable.Viewer):
             callback=self._netcdf,
             filename="deepcams.nc",
             label="NetCDF of the result",
-            button_type="success",
+            color="success",
             disabled=True,
             width=240,
         )

@@ -64,7 +64,7 @@ class MapGrid(pn.viewable.Viewer):
         super().__init__(**params)
         self._pane = pn.pane.HoloViews(sizing_mode="stretch_width", min_height=300)
         self.player = pn.widgets.Player(
-            name="Hour",
+            label="Hour",
             start=0,
             end=0,
             value=0,
@@ -123,9 +123,9 @@ class MapGrid(pn.viewable.Viewer):
             self._pane.object = None
             return
         clim = self.clim = colour_range([f.values for f in fields.values()], self.log_scale)
-        first = next(iter(fields.values()))
-        lon, lat = first["lon"].values, first["lat"].values
-        extent = (lon.min(), lat.min(), lon.max(), lat.max())
+        lon = np.concatenate([f["lon"].values for f in fields.values()])
+        lat = np.concatenate([f["lat"].values for f in fields.values()])
+        extent = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
         scale = "110m" if extent[2] - extent[0] > 100 else "50m"
         box = (extent[0], extent[2], extent[1], extent[3])
         # coastlines and borders as one path: one glyph per map keeps rendering fast

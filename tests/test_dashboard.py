@@ -1,0 +1,242 @@
+"""The dashboard's state classes: params change -> the right library calls, the cache, errors, exports."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import deepcams
+from deepcams.dashboard import Comparison, Dashboard, catalog, roots_from
+from deepcams.dashboard import comparison as comparison_module
+from deepcams.dashboard.cache import ResultCache
+from deepcams.dashboard.catalog import user_sources
+from deepcams.dashboard.coastlines import lines
+from deepcams.dashboard.comparison import INPUT, TRUTH, Cancelled
+from deepcams.dashboard.export import netcdf_bytes, png_bytes
+from deepcams.dashboard.maps import MapGrid, frame_at
+from deepcams.dashboard.overview import box_rectangles
+from deepcams.dashboard.regions import CUSTOM, PRESETS
+from deepcams.dashboard.series import SeriesChart, best_rows
+from deepcams.errors import DeepcamsError
+from deepcams.io.providers import to_cams_netcdf, to_geoscf_netcdf
+from deepcams.pipeline import downscale  # the real one: the `calls` fixture spies on deepcams.downscale
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Every deepcams.downscale call the dashboard makes, as (method name, kwargs); the real work still runs."""
+    seen = []
+    real = deepcams.downscale
+
+    def spy(cams, method, **kwargs):
+        seen.append((method.name, kwargs))
+        return real(cams, method, **kwargs)
+
+    monkeypatch.setattr(comparison_module.deepcams, "downscale", spy)
+    return seen
+
+
+def make(**params) -> Comparison:
+    return Comparison(cache=ResultCache(), **params)
+
+
+def test_preset_sets_box_and_editing_box_makes_it_custom():
+    c = make(dataset="sample-real")
+    assert c.region == "SE Australia"
+    c.region = "Pacific (across 180)"
+    assert (c.west, c.south, c.east, c.north) == (150.0, -30.0, -150.0, 30.0)
+    c.west = 155.0
+    assert c.region == CUSTOM
+    c.set_box(10.1, 20.2, 30.3, 40.4)
+    assert (c.west, c.south, c.east, c.north) == (10.0, 20.25, 30.25, 40.5)
+
+
+def test_run_calls_downscale_with_the_request_and_caches(calls):
+    c = make(dataset="sample-real", methods=["bicubic-linear", "nearest-nearest"])
+    results = c.run()
+    assert [name for name, _ in calls] == ["bicubic-linear", "nearest-nearest"]
+    kwargs = calls[0][1]
+    assert str(kwargs["bbox"]) == str(PRESETS["SE Australia"])
+    assert kwargs["start"] == c.start and kwargs["end"] == c.end
+    assert kwargs["allow_nan"] is False
+    direct = downscale(deepcams.open_sample_cams(), "bicubic-linear", bbox=PRESETS["SE Australia"])
+    xr.testing.assert_allclose(results["bicubic-linear"]["pm25"], direct["pm25"])
+    assert list(c.fields) == [INPUT, "bicubic-linear", "nearest-nearest"]
+    assert c.metrics is None  # the real CAMS sample has no truth
+
+    c.run()  # same request: both from the cache
+    assert len(calls) == 2 and c.cache.hits == 2
+    c.methods = ["bicubic-linear", "bilinear-linear"]
+    c.run()  # only the new method runs
+    assert [name for name, _ in calls[2:]] == ["bilinear-linear"]
+    c.region = "East Asia"
+    c.run()  # a new region runs again
+    assert len(calls) == 5 and str(calls[-1][1]["bbox"]) == str(PRESETS["East Asia"])
+
+
+def test_simulation_mode_has_truth_metrics_and_differences(calls):
+    c = make(dataset="sample-simulation", methods=["bicubic-linear", "nearest-nearest"])
+    c.run()
+    assert calls[0][1]["allow_nan"] is True  # held-back bands stay NaN
+    assert TRUTH in c.fields
+    truth = deepcams.select_region(deepcams.open_sample_geoscf(), c.bbox)
+    expected = deepcams.compare(c.results, truth)
+    pd.testing.assert_frame_equal(c.metrics, expected)
+    assert c.metrics.loc["bicubic-linear", "mae"] < c.metrics.loc["nearest-nearest", "mae"]
+    assert best_rows(c.metrics)["mae"] == "bicubic-linear"
+    maps = MapGrid(comparison=c)
+    assert maps.names()[-2:] == ["bicubic-linear - truth", "nearest-nearest - truth"]
+    hour = maps.hours[1]
+    diff = maps.frame("bicubic-linear - truth", hour)
+    np.testing.assert_allclose(
+        diff,
+        c.fields["bicubic-linear"].sel(time=hour).values - c.fields[TRUTH].sel(time=hour).values,
+    )
+
+
+def test_pacific_box_crosses_the_antimeridian():
+    c = make(dataset="sample-real", region="Pacific (across 180)", methods=["bilinear-linear"])
+    out = c.run()["bilinear-linear"]
+    lon = out["lon"].values
+    assert lon[0] == 150.0 and lon[-1] == 210.0 and np.all(np.diff(lon) > 0)
+    coast = lines("coastline", "110m", 150, 210, -30, 30)
+    assert np.nanmax(coast[:, 0]) > 180  # coastlines shifted to follow the map
+    assert box_rectangles(150, -30, -150, 30) == [(150, -30, 180.0, 30), (-180.0, -30, -150, 30)]
+
+
+def test_bad_requests_are_one_line_errors_and_nothing_runs(calls):
+    c = make(dataset="sample-real")
+    c.south = 80.0  # above north
+    assert "south" in c.problem
+    with pytest.raises(DeepcamsError, match="empty bbox"):
+        c.current_request()
+    c.region = "Europe"
+    c.param.update(
+        start=c.param.start.objects["2020-01-01 00:00"], end=c.param.end.objects["2019-12-31 15:00"]
+    )
+    with pytest.raises(DeepcamsError, match="after"):
+        c.current_request()
+    c.param.update(start=c.param.start.objects["2019-12-31 15:00"], region="Global", max_request_bytes=10**6)
+    with pytest.raises(DeepcamsError, match="request too large"):
+        c.current_request()
+    c.methods = []
+    with pytest.raises(DeepcamsError, match="at least one method"):
+        c.current_request()
+    assert calls == []
+
+
+def test_cancel_stops_the_run_and_caches_nothing():
+    c = make(dataset="sample-real", region="Global", methods=["bicubic-linear"])
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        c.compute(c.current_request(), cancel=cancel)
+    assert len(c.cache) == 0
+
+
+def test_cache_is_bounded_by_bytes():
+    cache = ResultCache(max_bytes=3000)
+    for k in range(5):
+        cache.put(k, xr.Dataset({"x": ("n", np.zeros(250, "float32"))}))  # 1000 bytes each
+    assert len(cache) == 3 and cache.get(0) is None and cache.get(4) is not None
+
+
+def test_user_roots_list_readable_data_and_stay_inside(tmp_path):
+    root = tmp_path / "root"
+    (root / "case").mkdir(parents=True)
+    sample = deepcams.open_sample_geoscf()
+    to_geoscf_netcdf(sample, root / "case" / "geoscf.nc")
+    to_cams_netcdf(deepcams.open_sample_cams(), root / "cams.nc")
+    (root / "broken.nc").write_bytes(b"not a netcdf file")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    to_cams_netcdf(deepcams.open_sample_cams(), outside / "secret.nc")
+    os.symlink(outside / "secret.nc", root / "link.nc")
+    os.symlink(outside, root / "linkdir")
+
+    assert roots_from(["--data", str(root)], {}) == (root.resolve(),)
+    assert roots_from([], {"DEEPCAMS_DATA": f"{root}{os.pathsep}{outside}"}) == (
+        root.resolve(),
+        outside.resolve(),
+    )
+    sources = {s.key: s for s in user_sources((root,))}
+    top, case = sources[f"user:{root}"], sources[f"user:{root / 'case'}"]
+    assert len(sources) == 2  # the symlinked folder outside the root is not offered
+    assert "1 CAMS and 0 GEOS-CF files" in top.description  # the symlinked file is not read
+    assert any("broken.nc" in p and "not a NetCDF" in p for p in top.problems)
+    cams, truth = case.cams, case.truth  # GEOS-CF alone: the simulation protocol
+    assert truth.sizes["time"] == 4 and cams.sizes["time"] == 2
+    assert case.key not in catalog()  # the default catalog only knows the built-in datasets
+    c = Comparison(roots=(root,), cache=ResultCache(), dataset=case.key, region="South Asia")
+    c.run()
+    assert c.metrics is not None and c.metrics.loc["bicubic-linear", "mae"] > 0
+    with pytest.raises(ValueError):
+        c.dataset = str(outside / "secret.nc")  # the page can only pick listed keys
+
+
+def test_maps_hours_tap_and_series():
+    c = make(dataset="sample-real", methods=["bicubic-linear"])
+    maps = MapGrid(comparison=c)
+    chart = SeriesChart(maps=maps)
+    assert len(maps.hours) == 4  # before a run: the 3-hourly input
+    c.run()
+    assert len(maps.hours) == 10 and maps.player.end == 9
+    hour = maps.hours[1]  # 16 UTC: the input shows its 15 UTC frame
+    np.testing.assert_array_equal(frame_at(c.fields[INPUT], hour, latest=True), c.fields[INPUT].values[0])
+    assert np.isnan(frame_at(c.fields[INPUT], hour)).all()
+    before = chart.series()
+    maps._tapped(148.0, -35.0)  # a tap on any map
+    after = chart.series()
+    assert set(after) == {INPUT, "bicubic-linear"}
+    assert len(after["bicubic-linear"]) == 10 and len(after[INPUT]) == 4
+    expected = c.fields["bicubic-linear"].sel(lon=148.0, lat=-35.0).values
+    np.testing.assert_allclose(after["bicubic-linear"].values, expected)
+    assert not np.allclose(before["bicubic-linear"].values, after["bicubic-linear"].values)
+    assert after["bicubic-linear"].max() > 100  # the Black Summer fires, never clipped
+    assert "35.00°S, 148.00°E" in chart.title().object
+
+
+def test_exports_round_trip(tmp_path):
+    c = make(dataset="sample-simulation", methods=["bicubic-linear"])
+    c.run()
+    data = netcdf_bytes(c.results["bicubic-linear"]).getvalue()
+    (tmp_path / "out.nc").write_bytes(data)
+    back = deepcams.open_dataset(tmp_path / "out.nc").load()
+    xr.testing.assert_allclose(back["pm25"], c.results["bicubic-linear"]["pm25"])
+    dashboard = Dashboard(comparison=c)
+    dashboard.maps.hour = 1
+    png = dashboard._png().getvalue()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    assert dashboard.maps.view["x_range"] == (60.0, 100.0)
+    png_plain = png_bytes(
+        {"x": (np.arange(3.0), np.arange(2.0), np.ones((2, 3)))},
+        title="t",
+        clim=(0.1, 10.0),
+        log=True,
+        cmap="viridis",
+        diff_limit=1.0,
+        x_range=(0, 2),
+        y_range=(0, 1),
+    )
+    assert isinstance(png_plain, io.BytesIO)
+
+
+def test_dashboard_run_off_the_loop_and_errors_visible():
+    dashboard = Dashboard(comparison=make(dataset="sample-real", methods=["bicubic-linear"]))
+    asyncio.run(dashboard._run())
+    assert "bicubic-linear" in dashboard.comparison.results
+    assert dashboard.netcdf.filename.startswith("pm25_bicubic-linear_20191231T15")
+    assert not dashboard.netcdf.disabled and not dashboard.alert.visible
+    dashboard.comparison.param.update(region="Global", max_request_bytes=1000)
+    asyncio.run(dashboard._run())
+    assert dashboard.alert.visible and "request too large" in dashboard.alert.object
+    dashboard.comparison.max_request_bytes = 10**9
+    dashboard.comparison.north = -90.0  # not above south: shown at once
+    assert "empty bbox" in dashboard.alert.object
