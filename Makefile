@@ -21,7 +21,8 @@ test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q
 
 app: $(STAMP)
-	$(VENV)/bin/panel serve app --show
+	@echo "deepcams dashboard: open http://localhost:5006/app (extra data: make app ARGS='--args --data DIR')"
+	$(VENV)/bin/panel serve app $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
