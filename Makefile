@@ -32,5 +32,9 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# the shipped model weights, from the real sample (and the synthetic world): ~20-30 min on 2 cores
+weights: $(STAMP)
+	nice -n 10 $(VENV)/bin/python scripts/train_weights.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info

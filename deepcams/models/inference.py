@@ -1,0 +1,186 @@
+"""The learned models as a downscaling method: numpy in, numpy out, like the baselines.
+
+`DeepTemporal.interpolate` and `DeepSpatial.upsample` follow the baselines' interfaces
+(`deepcams.methods.temporal`, `deepcams.methods.spatial`), so the pipeline runs them unchanged: it adds
+the halo (wrapping longitude, mirroring across the poles), the networks run in tiles, and conservation
+makes every 3 x 3 block mean equal its CAMS value.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from deepcams.errors import DeepcamsError
+from deepcams.grids import FACTOR
+from deepcams.methods.registry import Method
+from deepcams.methods.spatial import block_means
+from deepcams.models.checkpoint import load_checkpoint, sha256
+
+DEFAULT_TILE = 128  # coarse cells per tile side: about 30 MB of activations per frame on the CPU
+
+
+def default_weights(stage: str) -> Path:
+    """The weights shipped in the package for stage 'tsr' or 'ssr'."""
+    return Path(str(files("deepcams") / "data" / "weights" / f"{stage}.safetensors"))
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise DeepcamsError("device 'cuda' requested but no CUDA GPU is available")
+    return device
+
+
+def autocast(device: torch.device):
+    """Mixed precision on CUDA; full float32 (and deterministic results) on the CPU."""
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.float16)
+    return contextlib.nullcontext()
+
+
+@lru_cache(maxsize=8)
+def _load(path: str, stage: str, device: str):
+    model, transform, meta = load_checkpoint(path, stage=stage)
+    return model.to(device), transform, meta, sha256(path)
+
+
+def conserve_multiplicative(
+    fine: np.ndarray, coarse: np.ndarray, row_weights: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
+    """Scale every 3 x 3 block so its mean equals the coarse value; non-negative stays non-negative.
+
+    A block whose prediction is all zero takes the coarse value uniformly. Negative coarse values (CAMS
+    holds a few of about -3e-21) count as 0. Returns the corrected field and the correction size: the
+    sum of |change| over the sum of |prediction| (0 = the network already conserved mass).
+    """
+    target = np.maximum(coarse.astype("float64"), 0.0)
+    means = block_means(fine, row_weights)
+    live = means > 1e-30
+    factor = np.where(live, target / np.where(live, means, 1.0), 1.0)
+    spread = lambda a: np.repeat(np.repeat(a, FACTOR, axis=-2), FACTOR, axis=-1)  # noqa: E731
+    out = np.where(spread(live), fine * spread(factor), spread(target))
+    if row_weights is not None:  # blocks wholly beyond a pole have no mean to keep
+        rows = np.asarray(row_weights).reshape(-1, FACTOR).sum(axis=1) > 0
+        out = np.where(np.repeat(rows, FACTOR)[:, None], out, fine)
+    change = np.nansum(np.abs(out - fine))
+    size = float(change / max(np.nansum(np.abs(fine)), 1e-30))
+    return out.astype("float32"), size
+
+
+class DeepSpatial:
+    """Stage 2: CAMS cells (..., h, w) -> GEOS-CF pixels (..., 3h, 3w), in overlapping tiles."""
+
+    def __init__(self, path: Path, device: torch.device, conserve: bool, tile: int, attrs: dict):
+        self.model, self.transform, self.meta, self.sha256 = _load(str(path), "ssr", str(device))
+        self.device = device
+        self.conserve = conserve
+        self.tile = int(tile)
+        if self.tile < 8:
+            raise DeepcamsError(f"tile must be at least 8 coarse cells, got {tile}")
+        self.name = f"deepcams-{self.meta['architecture']}"
+        self.halo = self.model.radius  # the pipeline's halo covers the receptive field exactly
+        self.attrs = attrs  # the Method's attrs: the correction size is reported there
+        self._change = self._mass = 0.0
+
+    @torch.inference_mode()
+    def _run(self, coarse: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(np.ascontiguousarray(coarse, dtype="float32")).to(self.device)[:, None]
+        with autocast(self.device):
+            y = self.model(self.transform.forward(x))
+        fine = torch.clamp(self.transform.inverse(y.float()), min=0.0)
+        return fine[:, 0].cpu().numpy()
+
+    def upsample(self, coarse: np.ndarray, row_weights: np.ndarray | None = None) -> np.ndarray:
+        lead = coarse.shape[:-2]
+        h, w = coarse.shape[-2:]
+        flat = coarse.reshape(-1, h, w)
+        fine = np.empty((flat.shape[0], FACTOR * h, FACTOR * w), dtype="float32")
+        r = self.halo
+        for r0 in range(0, h, self.tile):
+            for c0 in range(0, w, self.tile):
+                r1, c1 = min(r0 + self.tile, h), min(c0 + self.tile, w)
+                a0, a1 = max(r0 - r, 0), min(r1 + r, h)
+                b0, b1 = max(c0 - r, 0), min(c1 + r, w)
+                out = self._run(flat[:, a0:a1, b0:b1])
+                fine[:, FACTOR * r0 : FACTOR * r1, FACTOR * c0 : FACTOR * c1] = out[
+                    :, FACTOR * (r0 - a0) : FACTOR * (r1 - a0), FACTOR * (c0 - b0) : FACTOR * (c1 - b0)
+                ]
+        if self.conserve:
+            before = np.nansum(np.abs(fine))
+            fine, size = conserve_multiplicative(fine, flat, row_weights)
+            self._change += size * before
+            self._mass += before
+            self.attrs["conservation_relative_correction"] = float(self._change / max(self._mass, 1e-30))
+        return fine.reshape(*lead, FACTOR * h, FACTOR * w)
+
+
+class DeepTemporal:
+    """Stage 1: 3-hourly CAMS frames (T, h, w) -> hourly frames (1 + (T - 1) * step, h, w)."""
+
+    context = 0  # only the two bracketing frames are used (see deepcams.models.tsr)
+
+    def __init__(self, path: Path, device: torch.device, batch: int):
+        self.model, self.transform, self.meta, self.sha256 = _load(str(path), "tsr", str(device))
+        self.device = device
+        self.batch = int(batch)
+        self.name = f"deepcams-{self.meta['architecture']}"
+
+    @torch.inference_mode()
+    def interpolate(self, frames: np.ndarray, step: int) -> np.ndarray:
+        count = frames.shape[0]
+        out = np.empty((1 + (count - 1) * step,) + frames.shape[1:], dtype="float32")
+        out[::step] = frames  # the input times are the input, exactly
+        if count == 1 or step == 1:
+            return out
+        x = torch.from_numpy(np.ascontiguousarray(frames, dtype="float32")).to(self.device)[:, None]
+        x = self.transform.forward(x)
+        for begin in range(0, count - 1, self.batch):
+            end = min(begin + self.batch, count - 1)
+            i0, i1 = x[begin:end], x[begin + 1 : end + 1]
+            with autocast(self.device):
+                flow = self.model.flows(i0, i1)
+                for k in range(1, step):
+                    t = torch.full((end - begin,), k / step, device=self.device)
+                    y = self.model.synthesize(i0, i1, flow, t)
+                    frame = torch.clamp(self.transform.inverse(y.float()), min=0.0)
+                    out[begin * step + k : end * step : step] = frame[:, 0].cpu().numpy()
+        return out
+
+
+def deepcams_method(
+    conserve: bool = True,
+    device: str = "auto",
+    tile: int = DEFAULT_TILE,
+    batch: int = 8,
+    tsr_weights: str | Path | None = None,
+    ssr_weights: str | Path | None = None,
+) -> Method:
+    """The two-stage DeepCAMS method (T-SR then S-SR) with the shipped weights unless others are given."""
+    device = resolve_device(device)
+    paths = {
+        "tsr": Path(tsr_weights) if tsr_weights else default_weights("tsr"),
+        "ssr": Path(ssr_weights) if ssr_weights else default_weights("ssr"),
+    }
+    for stage, path in paths.items():
+        if not path.is_file():
+            raise DeepcamsError(f"no {stage} weights at {path} (train them with `deepcams train {stage}`)")
+    attrs = {"device": str(device), "conservation": "on" if conserve else "off"}
+    temporal = DeepTemporal(paths["tsr"], device, batch)
+    spatial = DeepSpatial(paths["ssr"], device, conserve, tile, attrs)
+    attrs.update(
+        tsr_weights_sha256=temporal.sha256,
+        ssr_weights_sha256=spatial.sha256,
+        tsr_architecture=temporal.meta["architecture"],
+        ssr_architecture=spatial.meta["architecture"],
+    )
+    if conserve:
+        attrs["conservation_relative_correction"] = 0.0
+    return Method("deepcams", temporal, spatial, attrs)

@@ -1,0 +1,203 @@
+"""The learned models: alignment, identity at input times, conservation, tiling, checkpoints, training,
+and the shipped weights' skill on the real band they never saw."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import deepcams
+from deepcams.errors import DeepcamsError
+from deepcams.grids import coarsen
+from deepcams.methods import get_method
+from deepcams.methods.spatial import block_means
+from deepcams.models import build_model, default_weights, load_checkpoint, read_metadata, save_checkpoint
+from deepcams.models.inference import deepcams_method
+from deepcams.models.transform import AsinhTransform
+
+HELD_OUT_PATCH = "-50,-30,-10,30"  # inside the validation band lon [-60, 0): never trained on
+
+
+def _randomize(model: torch.nn.Module, seed: int) -> torch.nn.Module:
+    """Give the zero-initialised last layers weights, so the tiny models do more than interpolate."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            if not p.abs().sum():
+                p.copy_(0.05 * torch.randn(p.shape, generator=generator))
+    return model
+
+
+@pytest.fixture(scope="module")
+def tiny_weights(tmp_path_factory):
+    """Small untrained checkpoints for both stages (fast; the tests check behaviour, not skill)."""
+    folder = tmp_path_factory.mktemp("weights")
+    torch.manual_seed(0)
+    tsr = _randomize(build_model("tsr-flow", {"channels": 8, "scales": 2}), 1)
+    ssr = _randomize(build_model("ssr-pixel-attention", {"channels": 8, "blocks": 1}), 2)
+    transform = AsinhTransform(1.0)
+    return {
+        "tsr_weights": save_checkpoint(folder / "tsr.safetensors", tsr, "tsr-flow", transform, {"note": "t"}),
+        "ssr_weights": save_checkpoint(folder / "ssr.safetensors", ssr, "ssr-pixel-attention", transform),
+    }
+
+
+def test_spatial_network_is_aligned_with_the_grids():
+    """Untrained (residual zero), fine pixel 3i+1 is the centre of coarse cell i and keeps its value."""
+    model = build_model("ssr-pixel-attention", {"channels": 8, "blocks": 1}).eval()
+    x = torch.rand(2, 1, 10, 12)
+    with torch.no_grad():
+        y = model(x)
+    assert y.shape == (2, 1, 30, 36)
+    torch.testing.assert_close(y[..., 1::3, 1::3], x, atol=1e-5, rtol=0)
+
+
+def test_two_stage_pipeline_shapes_on_both_grids(tiny_weights, real_cams):
+    bbox = "100,-20,140,10"
+    ours = deepcams.downscale(real_cams, "deepcams", bbox=bbox, **tiny_weights)
+    reference = deepcams.downscale(real_cams, "bicubic-linear", bbox=bbox)
+    assert ours["pm25"].shape == reference["pm25"].shape == (10, 121, 161)
+    for name in ("time", "lat", "lon"):
+        np.testing.assert_array_equal(ours[name].values, reference[name].values)
+    assert float(ours["pm25"].min()) >= 0.0
+    # on the CAMS grid the output's block means are the (interpolated) CAMS values
+    coarse = deepcams.select_region(real_cams, "100.5,-19.5,139.5,9")
+    back = coarsen(deepcams.select_region(ours, "100.25,-19.75,139.75,9.25").isel(time=[0, 3, 6, 9]))
+    np.testing.assert_allclose(back["pm25"].values, coarse["pm25"].values, rtol=1e-4, atol=1e-6)
+    assert ours.attrs["method"] == "deepcams" and ours.attrs["conservation"] == "on"
+    assert ours.attrs["device"] == "cpu"
+    assert len(ours.attrs["ssr_weights_sha256"]) == 64
+
+
+def test_identity_at_input_times_and_non_negative(tiny_weights, real_cams):
+    method = deepcams_method(**tiny_weights)
+    frames = np.clip(real_cams["pm25"].values[:, 100:140, 300:360], 0, None)
+    hourly = method.temporal.interpolate(frames, 3)
+    assert hourly.shape == (10, 40, 60)
+    np.testing.assert_array_equal(hourly[::3], frames)
+    assert hourly.min() >= 0
+    linear = deepcams.get_method("bicubic-linear").temporal.interpolate(frames, 3)
+    assert not np.allclose(hourly[1], linear[1])  # the network does act between input times
+
+
+def test_conservation_keeps_block_means_and_sign(tiny_weights):
+    rng = np.random.default_rng(0)
+    # 0.01 to 3000 ug m-3 (wildfire values): nothing clipped, every block mean kept
+    coarse = np.exp(rng.uniform(np.log(0.01), np.log(3000), size=(2, 20, 24))).astype("float32")
+    method = deepcams_method(**tiny_weights)
+    fine = method.spatial.upsample(coarse)
+    assert fine.min() >= 0 and fine.max() > 2000
+    np.testing.assert_allclose(block_means(fine), coarse, rtol=2e-6)
+    assert method.attrs["conservation_relative_correction"] > 0
+    free = deepcams_method(conserve=False, **tiny_weights).spatial.upsample(coarse)
+    assert free.min() >= 0
+    assert not np.allclose(block_means(free), coarse, rtol=1e-3)
+    # rows beyond a pole (weight 0) take no part in the block means
+    weights = np.ones(60)
+    weights[:1] = 0
+    fine = method.spatial.upsample(coarse, weights)
+    np.testing.assert_allclose(block_means(fine, weights), coarse, rtol=2e-6)
+
+
+def test_tiled_equals_untiled(tiny_weights):
+    coarse = np.random.default_rng(1).gamma(1.0, 20.0, size=(2, 30, 40)).astype("float32")
+    whole = deepcams_method(tile=512, **tiny_weights).spatial.upsample(coarse)
+    tiled = deepcams_method(tile=8, **tiny_weights).spatial.upsample(coarse)
+    # equal up to float32 rounding (the convolutions sum in another order at other offsets)
+    np.testing.assert_allclose(tiled, whole, rtol=1e-4, atol=1e-5 * whole.max())
+
+
+def test_no_seam_across_the_antimeridian(tiny_weights, real_cams):
+    """A region crossing 180 deg equals the same pixels of the global (tiled) run."""
+    frame = real_cams.isel(time=[0])
+    world = deepcams.downscale(frame, "deepcams", tile=64, **tiny_weights)
+    region = deepcams.downscale(frame, "deepcams", bbox="170,-10,-170,10", tile=16, **tiny_weights)
+    wrapped = (region["lon"].values + 180) % 360 - 180
+    expected = world["pm25"].sel(lat=region["lat"].values, lon=wrapped).values
+    np.testing.assert_allclose(region["pm25"].values, expected, rtol=1e-4, atol=1e-5 * expected.max())
+
+
+def test_deterministic_on_cpu(tiny_weights, real_cams):
+    runs = [deepcams.downscale(real_cams, "deepcams", bbox="0,0,20,20", **tiny_weights) for _ in range(2)]
+    np.testing.assert_array_equal(runs[0]["pm25"].values, runs[1]["pm25"].values)
+
+
+def test_checkpoint_round_trip_and_mismatch(tiny_weights, tmp_path):
+    model, transform, meta = load_checkpoint(tiny_weights["tsr_weights"], stage="tsr")
+    assert meta["architecture"] == "tsr-flow" and meta["config"] == {"channels": 8, "scales": 2}
+    assert meta["transform"] == {"name": "asinh", "scale": 1.0} and meta["note"] == "t"
+    assert meta["deepcams_version"] == deepcams.__version__
+    assert read_metadata(tiny_weights["tsr_weights"]) == meta
+    again = tmp_path / "again.safetensors"
+    save_checkpoint(again, model, "tsr-flow", transform, {"note": "t"})
+    reloaded, _, _ = load_checkpoint(again)
+    x = torch.rand(1, 1, 16, 16)
+    t = torch.tensor([0.5])
+    with torch.no_grad():
+        torch.testing.assert_close(model(x, x.flip(-1), t), reloaded(x, x.flip(-1), t))
+    with pytest.raises(DeepcamsError, match="holds architecture 'tsr-flow', expected 'ssr-pixel-attention'"):
+        load_checkpoint(again, architecture="ssr-pixel-attention")
+    with pytest.raises(DeepcamsError, match="expected a 'ssr' model"):
+        deepcams_method(ssr_weights=again, tsr_weights=again)
+    # weights that do not fit the stated hyperparameters
+    wrong = build_model("tsr-flow", {"channels": 4, "scales": 2})
+    wrong.config = {"channels": 8, "scales": 2}
+    save_checkpoint(tmp_path / "wrong.safetensors", wrong, "tsr-flow", transform)
+    with pytest.raises(DeepcamsError, match="do not fit"):
+        load_checkpoint(tmp_path / "wrong.safetensors")
+    (tmp_path / "junk.safetensors").write_bytes(b"\x80\x04not a checkpoint")
+    with pytest.raises(DeepcamsError, match="not a readable safetensors"):
+        load_checkpoint(tmp_path / "junk.safetensors")
+
+
+def test_short_training_lowers_validation_loss(real_geoscf, tmp_path):
+    from deepcams.models.training import TrainConfig, band_fields, train
+
+    small = real_geoscf.isel(time=[0, 1])
+    train_fields = band_fields(small, [(60.0, 90.0)], "real sample")
+    val_fields = band_fields(small, [(90.0, 110.0)], "real sample")
+    config = TrainConfig(
+        "ssr",
+        tmp_path / "run",
+        epochs=2,
+        steps=12,
+        batch=6,
+        patch=24,
+        lr=3e-3,
+        progress=False,
+        model_config={"channels": 8, "blocks": 1},
+    )
+    train(config, train_fields, val_fields)
+    log = np.genfromtxt(tmp_path / "run" / "log.csv", delimiter=",", names=True)
+    assert log["epoch"].tolist() == [0, 1, 2]
+    assert log["val_loss"][-1] < log["val_loss"][0]
+    assert np.all(log["bicubic_mae"] == log["bicubic_mae"][0])  # baseline on the same validation data
+    with pytest.raises(DeepcamsError, match="already holds a training run"):
+        train(config, train_fields, val_fields)
+    config.resume, config.epochs = True, 3
+    meta = train(config, train_fields, val_fields)
+    assert np.genfromtxt(tmp_path / "run" / "log.csv", delimiter=",", names=True)["epoch"][-1] == 3
+    assert "validate on lon" not in str(meta)  # description comes from the caller (CLI states the split)
+
+
+def test_cli_refuses_overlapping_bands(tmp_path, capsys):
+    from deepcams.cli import main
+
+    code = main(["train", "ssr", "--out", str(tmp_path / "r"), "--train-band=-70,-10", "--quiet"])
+    assert code == 2
+    assert "overlaps the validation band" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not default_weights("ssr").is_file(), reason="shipped weights not built (make weights)")
+def test_shipped_weights_beat_bicubic_on_held_out_real_band(real_geoscf):
+    meta = read_metadata(default_weights("ssr"))
+    assert [-60.0, 0.0] == meta["training"]["val_band"]
+    truth = deepcams.select_region(real_geoscf.isel(time=[0]), HELD_OUT_PATCH)
+    coarse = coarsen(real_geoscf.isel(time=[0]))
+    ours = deepcams.downscale(coarse, "deepcams", bbox=HELD_OUT_PATCH)
+    bicubic = deepcams.downscale(coarse, "bicubic-linear", bbox=HELD_OUT_PATCH)
+    table = deepcams.compare({"deepcams": ours, "bicubic": bicubic}, truth)
+    assert table.loc["deepcams", "mae"] < 0.95 * table.loc["bicubic", "mae"]
+    assert table.loc["deepcams", "rmse"] < table.loc["bicubic", "rmse"]
+    assert ours.attrs["ssr_weights_sha256"] == get_method("deepcams").attrs["ssr_weights_sha256"]
