@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+import zarr
 
 import deepcams
 from deepcams.cli import main
@@ -218,3 +219,17 @@ def test_missing_corrupt_and_bad_days_are_reported(inputs, cluster, tmp_path, ca
     assert sorted(read_records(store)) == ["2024-03-05", "2024-03-07"]
     assert main(["verify", str(store)]) == 1
     assert "2024-03-01: not complete" in capsys.readouterr().out
+
+
+def test_verify_catches_tampered_data_and_warns_on_negative_values(reference, tmp_path, capsys):
+    store = tmp_path / "tampered.zarr"
+    shutil.copytree(reference, store)
+    array = zarr.open_array(store / "pm25", mode="r+", zarr_format=2)
+    block = array[30:31]
+    array[30:31] = block * -1.0  # one hour of day 2 altered after its record was written
+    assert main(["verify", str(store)]) == 1
+    out = capsys.readouterr().out
+    assert "2024-03-02: stored data differ from what was produced (checksum mismatch)" in out
+    assert "2024-03-02:" in out and "negative values" in out and "warning" in out
+    report = verify_archive(store, strict=True)
+    assert any("negative values" in e for e in report.summary().splitlines()[1:])
