@@ -87,7 +87,7 @@ def _connect(scheduler: str | None, workers: int | None):
             raise DeepcamsError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     count = workers or max(1, (os.cpu_count() or 1))
     cluster = LocalCluster(
-        n_workers=count, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+        n_workers=count, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50
     )
     return Client(cluster), cluster
 
@@ -129,6 +129,7 @@ def produce(
         t for t in index.frames if times[0] - pd.Timedelta(days=1) <= t <= times[-1] + pd.Timedelta(days=1)
     )
     attrs = provenance(method, bbox, used, times)
+    _check_request(index, times[0], method, bbox, units)
     if store.exists():
         archive.check_matches(store, times, lat, lon, attrs)
         archive.remove_temporaries(store)
@@ -225,6 +226,17 @@ def _run(client, store, pending, method, bbox, units, report, log, begin) -> Non
     except BaseException:
         client.cancel(list(futures), force=True)
         raise
+
+
+def _check_request(index, first, method: str, bbox: BBox | None, units: str | None) -> None:
+    """Downscale one input frame here first, so a request no day can satisfy (a bbox beyond the input's
+    region plus the method's halo, a method that does not load) is one clear error, not a failure per day."""
+    from deepcams.io import open_cams
+
+    if first not in index.frames:
+        return  # that day is reported as lacking input
+    cams = open_cams(index.frames[first], units=units, chunks={})
+    _downscale(cams, get_method(method), bbox=bbox, start=first, end=first)
 
 
 def _missing_reason(missing: list[pd.Timestamp], index) -> str:
