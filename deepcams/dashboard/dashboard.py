@@ -47,11 +47,15 @@ class Dashboard(pn.viewable.Viewer):
         self.overview = Overview(comparison=self.comparison)
         self._cancel = threading.Event()
         c = self.comparison
-        self.run_button = pn.widgets.Button(label="Run", color="primary", width=110)
-        self.cancel_button = pn.widgets.Button(label="Cancel", color="warning", width=110, disabled=True)
+        self.run_button = pn.widgets.Button(label="Run", color="primary", width=110, css_classes=["run"])
+        self.cancel_button = pn.widgets.Button(
+            label="Cancel", color="warning", width=110, disabled=True, css_classes=["cancel"]
+        )
         self.run_button.on_click(self._run)
         self.cancel_button.on_click(lambda event: self._cancel.set())
-        self.progress = pn.indicators.Progress(value=0, max=100, width=240, visible=False)
+        self.progress = pn.indicators.Progress(
+            css_classes=["run-progress"], value=0, max=100, width=240, visible=False
+        )
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["status-alert"])
         self.status_line = pn.pane.Markdown("", css_classes=["status-line"])
         self.availability = pn.pane.Markdown("", css_classes=["availability"])
@@ -59,6 +63,7 @@ class Dashboard(pn.viewable.Viewer):
         self.netcdf = pn.widgets.FileDownload(
             callback=self._netcdf,
             filename="deepcams.nc",
+            css_classes=["export-netcdf"],
             label="NetCDF of the result",
             color="success",
             disabled=True,
@@ -67,23 +72,38 @@ class Dashboard(pn.viewable.Viewer):
         self.png = pn.widgets.FileDownload(
             callback=self._png,
             filename="deepcams-view.png",
+            css_classes=["export-png"],
             label="PNG of the current view",
             width=240,
         )
         self.widgets = {
-            "dataset": pn.widgets.Select.from_param(c.param.dataset, name="Dataset"),
-            "region": pn.widgets.Select.from_param(c.param.region, name="Region"),
-            "west": pn.widgets.FloatInput.from_param(c.param.west, name="W", width=70, step=0.25),
-            "south": pn.widgets.FloatInput.from_param(c.param.south, name="S", width=70, step=0.25),
-            "east": pn.widgets.FloatInput.from_param(c.param.east, name="E", width=70, step=0.25),
-            "north": pn.widgets.FloatInput.from_param(c.param.north, name="N", width=70, step=0.25),
-            "start": pn.widgets.Select.from_param(c.param.start, name="From"),
-            "end": pn.widgets.Select.from_param(c.param.end, name="To"),
-            "methods": pn.widgets.CheckBoxGroup.from_param(c.param.methods, name="Methods", inline=False),
-            "conserve": pn.widgets.Checkbox.from_param(
-                c.param.conserve, name="DeepCAMS: conserve CAMS cell means"
+            "dataset": pn.widgets.Select.from_param(
+                c.param.dataset, css_classes=["w-dataset"], name="Dataset"
             ),
-            "device": pn.widgets.RadioButtonGroup.from_param(c.param.device, name="Device"),
+            "region": pn.widgets.Select.from_param(c.param.region, css_classes=["w-region"], name="Region"),
+            "west": pn.widgets.FloatInput.from_param(
+                c.param.west, css_classes=["w-west"], name="W", width=70, step=0.25
+            ),
+            "south": pn.widgets.FloatInput.from_param(
+                c.param.south, css_classes=["w-south"], name="S", width=70, step=0.25
+            ),
+            "east": pn.widgets.FloatInput.from_param(
+                c.param.east, css_classes=["w-east"], name="E", width=70, step=0.25
+            ),
+            "north": pn.widgets.FloatInput.from_param(
+                c.param.north, css_classes=["w-north"], name="N", width=70, step=0.25
+            ),
+            "start": pn.widgets.Select.from_param(c.param.start, css_classes=["w-start"], name="From"),
+            "end": pn.widgets.Select.from_param(c.param.end, css_classes=["w-end"], name="To"),
+            "methods": pn.widgets.CheckBoxGroup.from_param(
+                c.param.methods, css_classes=["w-methods"], name="Methods", inline=False
+            ),
+            "conserve": pn.widgets.Checkbox.from_param(
+                c.param.conserve, css_classes=["w-conserve"], name="DeepCAMS: conserve CAMS cell means"
+            ),
+            "device": pn.widgets.RadioButtonGroup.from_param(
+                c.param.device, css_classes=["w-device"], name="Device"
+            ),
         }
         self._describe()
         self._problem()

@@ -83,11 +83,13 @@ class SeriesChart(pn.viewable.Viewer):
             height=280,
             ylabel="PM2.5 (ug m-3)",
             xlabel="time (UTC)",
-            legend_position="top_left",
+            legend_position="right",
             framewise=True,
             show_grid=True,
         )
-        return pn.pane.HoloViews(overlay, sizing_mode="stretch_width")
+        return pn.pane.HoloViews(
+            overlay, sizing_mode="stretch_width", css_classes=["series"], linked_axes=False
+        )
 
     def __panel__(self):
         return pn.Column(self.title, self.chart, sizing_mode="stretch_width")
@@ -132,8 +134,10 @@ class MetricsTable(pn.viewable.Viewer):
                 "font-weight: bold; background-color: #d9f2d9" if i == winner else "" for i in column.index
             ]
 
-        styler = shown.style.apply(mark).format(
-            {c: "{:.3f}" for c in ("RMSE", "MAE", "bias", "R", "SSIM")} | {"pixels": "{:,.0f}"}
+        styler = (
+            shown.style.apply(mark)
+            .set_table_styles([{"selector": "th, td", "props": "padding: 3px 10px; text-align: right"}])
+            .format({c: "{:.3f}" for c in ("RMSE", "MAE", "bias", "R", "SSIM")} | {"pixels": "{:,.0f}"})
         )
         return pn.pane.HTML(styler.to_html(), css_classes=["metrics-table"])
 

@@ -1,0 +1,232 @@
+"""End-to-end: `panel serve app` driven by Playwright in Debian's Chromium (no browser download, no internet).
+
+One server for the module. The main test walks a user's path (region, methods, Run, maps, tap, NetCDF,
+an error) counting external requests and page errors; the second runs four pages at once. Screenshots go
+to docs/img/, timings to tests/artifacts/browser-timings.json (docs/benchmarks.md quotes them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import xarray as xr
+
+import deepcams
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+IMAGES = ROOT / "docs" / "img"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+TIMINGS: dict[str, float] = {}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason="needs Debian's chromium (apt-get install chromium)"
+    ),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    panel = Path(sys.executable).with_name("panel")
+    log = open(ARTIFACTS.mkdir(parents=True, exist_ok=True) or ARTIFACTS / "panel-serve.log", "w")
+    proc = subprocess.Popen(
+        [str(panel), "serve", "app", "--port", str(port), "--address", "127.0.0.1"],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "BOKEH_RESOURCES": "server"},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.5).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log_text = (ARTIFACTS / "panel-serve.log").read_text()
+                    raise RuntimeError(f"panel serve did not start: {log_text}") from None
+                time.sleep(0.3)
+        yield {"url": f"http://127.0.0.1:{port}/app", "pid": proc.pid}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+        ARTIFACTS.joinpath("browser-timings.json").write_text(json.dumps(TIMINGS, indent=2))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Watch:
+    """External requests and page errors of one page (both must stay empty)."""
+
+    def __init__(self, page, url: str):
+        self.external: list[str] = []
+        self.errors: list[str] = []
+        origin = url.split("/app")[0]
+        page.on(
+            "request",
+            lambda r: None if r.url.startswith((origin, "data:", "blob:")) else self.external.append(r.url),
+        )
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+
+def open_page(browser, server, width=1500, height=1300):
+    page = browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
+    watch = Watch(page, server["url"])
+    began = time.perf_counter()
+    page.goto(server["url"])
+    page.wait_for_selector(".maps canvas", state="attached", timeout=60_000)
+    return page, watch, time.perf_counter() - began
+
+
+def text_of(page, css: str) -> str:
+    """Text of the elements inside a component (its content lives in bokeh's shadow DOM), "" when absent."""
+    return " ".join(page.locator(css).all_inner_texts())
+
+
+def status_text(page) -> str:
+    return text_of(page, ".status-line p")
+
+
+def wait_until(page, condition, timeout: float = 120.0, what: str = "condition") -> None:
+    """Poll `condition()` (locators reach into bokeh's shadow DOM; document.querySelector does not)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        page.wait_for_timeout(100)
+
+
+def run_and_wait(page, timeout: float = 120.0) -> float:
+    before = status_text(page)
+    began = time.perf_counter()
+    page.locator(".run button").click()
+    wait_until(
+        page, lambda: status_text(page).startswith("Ran ") and status_text(page) != before, timeout, "run"
+    )
+    return time.perf_counter() - began
+
+
+def series_title(page) -> str:
+    return text_of(page, ".series-title h3")
+
+
+def test_compare_tap_download_and_error(server, browser, tmp_path):
+    warm, _, _ = open_page(browser, server)  # the first session loads the data into the server process
+    warm.close()
+    page, watch, first_map = open_page(browser, server)
+    TIMINGS["first_map_s"] = round(first_map, 2)
+
+    page.locator(".w-region select").select_option("South Asia")
+    page.get_by_text("bilinear-linear", exact=True).click()
+    page.get_by_text("bicubic-linear", exact=True).wait_for()
+    TIMINGS["run_two_baselines_s"] = round(run_and_wait(page), 2)
+    assert "bicubic-linear, bilinear-linear" in status_text(page)
+    assert "60,5,100,35" in status_text(page)
+    table = text_of(page, ".metrics-table table")
+    assert "RMSE" in table and "bilinear-linear" in table
+    page.wait_for_timeout(1500)  # let bokeh paint the maps
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(IMAGES / "dashboard-comparison.png"), full_page=True)
+
+    before = series_title(page)
+    canvas = page.locator(".maps canvas").first
+    box = canvas.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.35)
+    wait_until(page, lambda: series_title(page) != before, 20, "the time series to follow the tap")
+    assert series_title(page).startswith("PM2.5 at") and series_title(page) != before
+
+    with page.expect_download(timeout=60_000) as download:
+        page.locator(".export-netcdf button").click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.name.startswith("pm25_bicubic-linear_") and path.suffix == ".nc"
+    result = deepcams.open_dataset(path)
+    assert result["pm25"].dims == ("time", "lat", "lon") and result.sizes["time"] == 4
+    assert float(result["lon"].min()) == 60.0 and float(result["lat"].max()) == 35.0
+    cams = deepcams.simulate(deepcams.open_sample_geoscf())
+    expected = deepcams.downscale(cams, "bicubic-linear", bbox="60,5,100,35", allow_nan=True)
+    xr.testing.assert_allclose(result["pm25"].load(), expected["pm25"])
+
+    north = page.locator(".w-north input")
+    north.fill("-10")
+    north.press("Enter")
+    wait_until(page, lambda: "empty bbox" in text_of(page, ".status-alert p"), 20, "the error message")
+    page.screenshot(path=str(IMAGES / "dashboard-error.png"), full_page=False)
+    north.fill("35")
+    north.press("Enter")
+    wait_until(page, lambda: not page.locator(".status-alert").is_visible(), 20, "the error to clear")
+    page.locator(".w-region select").select_option("SE Australia")
+    page.get_by_text("nearest-nearest", exact=True).click()
+    run_and_wait(page)  # the app stays usable after an error
+    assert "nearest-nearest" in status_text(page)
+
+    assert watch.external == []
+    assert watch.errors == []
+    page.close()
+
+
+def test_four_pages_at_once(server, browser):
+    regions = ["South Asia", "Global", "Pacific (across 180)", "North America"]
+    methods = ["nearest-nearest", "bicubic-pchip", "conservative-linear", "bilinear-linear"]
+    pages = []
+    for region, method in zip(regions, methods, strict=True):
+        page, watch, _ = open_page(browser, server, width=1200, height=900)
+        page.locator(".w-region select").select_option(region)
+        page.get_by_text(method, exact=True).click()
+        pages.append((page, watch, region))
+    began = time.perf_counter()
+    for page, _, _ in pages:
+        page.locator(".run button").click()
+    peak = 0.0
+    for page, watch, _ in pages:
+        wait_until(page, lambda page=page: status_text(page).startswith("Ran "), 180, "four concurrent runs")
+        peak = max(peak, rss_mib(server["pid"]))
+        assert watch.errors == [] and watch.external == []
+    TIMINGS["four_concurrent_runs_s"] = round(time.perf_counter() - began, 2)
+    TIMINGS["server_rss_mib_after"] = round(peak, 1)
+    assert peak < 3000, f"server memory grew to {peak:.0f} MiB"
+    for page, _, _ in pages:
+        page.close()
