@@ -102,6 +102,13 @@ def polar_taper(lat: np.ndarray) -> np.ndarray:
     return np.clip((89.0 - np.abs(lat)) / 7.0, 0.0, 1.0)
 
 
+def product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b; small grids use einsum's single-threaded loop, as BLAS threads cost more than they save there."""
+    if a.shape[0] * b.shape[1] < 250_000:
+        return np.einsum("ij,jk->ik", a, b)
+    return a @ b
+
+
 class Weather:
     """Deterministic wind (m/s) and rain intensity (0..1) on any lat/lon grid at any hour."""
 
@@ -133,8 +140,8 @@ class Weather:
             axis=1,
         )
         basis = np.concatenate([waves, ones], axis=1).T
-        u = (u_lat * taper).astype("float32") @ basis
-        v = (v_lat * taper).astype("float32") @ basis
+        u = product((u_lat * taper).astype("float32"), basis)
+        v = product((v_lat * taper).astype("float32"), basis)
         return u, v
 
     def rain_rate(self, lat: np.ndarray, lon: np.ndarray, hours: float) -> np.ndarray:
@@ -146,5 +153,5 @@ class Weather:
             0.35 + np.exp(-(((lat - shift) / 7.0) ** 2)) + 0.5 * np.exp(-(((np.abs(lat) - 50.0) / 10.0) ** 2))
         )
         lat_part = np.concatenate([p, q], axis=1) * (climate[:, None] / (EARTH_RADIUS * 0.03))
-        field = lat_part.astype("float32") @ waves.T
+        field = product(lat_part.astype("float32"), waves.T)
         return np.clip(field, 0.0, 1.0, out=field)
