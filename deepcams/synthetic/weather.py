@@ -73,7 +73,7 @@ class Modes:
 
 def _storminess(lat: np.ndarray) -> np.ndarray:
     """Eddy strength by latitude: strong in the storm tracks, weaker in the tropics."""
-    return 0.25 + 0.75 * np.exp(-(((np.abs(lat) - 45.0) / 15.0) ** 2))
+    return 0.35 + 0.75 * np.exp(-(((np.abs(lat) - 45.0) / 15.0) ** 2))
 
 
 def itcz_shift(day_of_year: float) -> float:

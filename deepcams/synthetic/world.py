@@ -42,16 +42,18 @@ MAX_FRAMES_GLOBAL = 24 * 15 + 1  # about 1.5 GB of global float32 truth
 MAX_DAYS = 60
 
 # emission and loss constants (ug m-3 per hour, hours): tuned so that the statistics match real GEOS-CF
-URBAN_RATE = 4.5
-DUST_RATE = 0.35
+URBAN_RATE = 6.0
+DUST_RATE = 0.5
 GUST_THRESHOLD = 5.0  # m/s
-FIRE_RATE = 15.0
+FIRE_RATE = 14.0
 FIRE_DENSITY = 0.012  # fraction of land pixels burning in a region in season
 SMOULDER = 0.01
 HAZE = 0.04  # diffuse share of URBAN_RATE over inhabited land
 SEA_SALT_RATE = 0.0006
-EXTREME_RATE = 450.0
-DRY_LIFETIME = 96.0
+EXTREME_RATE = 400.0
+DRY_LIFETIME = 60.0
+VENTING_RATE = 1.0 / 12.0  # per hour at 14 local time over land
+EXTREME_TARGET = 1500.0  # ug m-3 at the fire's core
 WET_RATE = 1.0 / 8.0
 BACKGROUND = 0.7
 BOUNDARY_LAYER_AMPLITUDE = 0.45
@@ -272,6 +274,7 @@ class Model:
         self.step = float(lat[1] - lat[0])
         self.maps = sources.on_grid(lat, lon, self.step)
         self.extreme_onset = sources.extreme_onset
+        self.extreme_core = int(np.argmax(self.maps["extreme"]))
         self.rows = np.arange(lat.size, dtype="float32")[:, None]
         self.cols = np.arange(lon.size, dtype="float32")[None, :]
         per_pixel = HOUR / (EARTH_RADIUS * np.radians(self.step))
@@ -297,15 +300,18 @@ class Model:
         mode = "grid-wrap" if self.periodic else "nearest"
         conc = ndimage.map_coordinates(conc, np.stack([rows, cols]), order=1, mode=mode, output=np.float32)
         rain = self.weather.rain_rate(self.lat, self.lon, hours)
-        # relaxation to the background: dry lifetime DRY_LIFETIME, plus washout under rain (first order in rain)
+        # relaxation to the background: dry lifetime DRY_LIFETIME, washout under rain, and venting of the
+        # daytime convective boundary layer over land into the free troposphere
+        daytime = np.exp(-(((self.local_hour(hours) - 14.0) / 4.0) ** 2))
         keep = np.float32(np.exp(-1.0 / DRY_LIFETIME)) * (1.0 - np.float32(WET_RATE) * rain)
+        keep *= 1.0 - np.float32(VENTING_RATE) * daytime * self.maps["land"]
         conc -= self.background
         conc *= keep
         conc += self.background
-        conc += self.emission(hours + 1.0, np.hypot(u, v))
+        conc += self.emission(hours + 1.0, np.hypot(u, v), conc)
         return conc
 
-    def emission(self, hours: float, speed: np.ndarray) -> np.ndarray:
+    def emission(self, hours: float, speed: np.ndarray, conc: np.ndarray) -> np.ndarray:
         maps, hour = self.maps, self.local_hour(hours)
         traffic = 1.0 + 0.35 * np.cos(2 * np.pi * (hour - 20.0) / 24.0)
         burning = 0.35 + 1.3 * np.exp(-(((hour - 14.5) / 3.5) ** 2))
@@ -314,11 +320,16 @@ class Model:
         out = maps["urban"] * (URBAN_RATE * traffic)
         out += maps["dust"] * gust * DUST_RATE
         out += maps["fires"] * (FIRE_RATE * burning)
+        if hours >= self.extreme_onset:
+            # the extreme fire is steered: its emission grows while the air at its core is below
+            # EXTREME_TARGET and shrinks above it (as the frames show it), so every seed and season has
+            # its > 1000 ug m-3 plume
+            growth = min((hours - self.extreme_onset) / 24.0, 1.0)
+            core = float(self.surface(conc, hours).flat[self.extreme_core])
+            steer = np.clip(EXTREME_TARGET / (core + 1.0), 0.2, 20.0)
+            out += maps["extreme"] * (EXTREME_RATE * growth * burning * steer)
         speed *= speed
         out += maps["ocean"] * speed * SEA_SALT_RATE
-        if hours >= self.extreme_onset:
-            growth = min((hours - self.extreme_onset) / 24.0, 1.0)
-            out += maps["extreme"] * (EXTREME_RATE * growth * burning)
         return out
 
     def surface(self, conc: np.ndarray, hours: float) -> np.ndarray:
