@@ -47,6 +47,15 @@ def make(**params) -> Comparison:
     return Comparison(cache=ResultCache(), **params)
 
 
+def test_the_demo_world_is_the_default_with_a_region_day():
+    c = make(methods=["bicubic-linear"])
+    assert c.dataset == "demo" and c.region == "Europe"
+    assert (c.start, c.end) == (pd.Timestamp("2024-03-01"), pd.Timestamp("2024-03-02"))
+    c.run()
+    assert c.fields["bicubic-linear"].sizes["time"] == 25 and TRUTH in c.fields
+    assert c.metrics.loc["bicubic-linear", "n"] > 0 and c.metrics.loc["bicubic-linear", "r"] > 0.5
+
+
 def test_preset_sets_box_and_editing_box_makes_it_custom():
     c = make(dataset="sample-real")
     assert c.region == "SE Australia"

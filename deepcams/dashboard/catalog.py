@@ -21,6 +21,7 @@ from deepcams.errors import DeepcamsError
 from deepcams.grids import CAMS, grid_of
 from deepcams.io import open_any, open_cams, open_geoscf, open_sample_cams, open_sample_geoscf
 from deepcams.pipeline import simulate
+from deepcams.synthetic import open_demo
 
 ENV_ROOTS = "DEEPCAMS_DATA"
 DATA_SUFFIXES = (".nc", ".nc4", ".netcdf", ".grib", ".grb", ".grib2")
@@ -52,7 +53,7 @@ class Source:
     def truth(self) -> xr.Dataset | None:
         return self._data[1]
 
-    @property
+    @cached_property
     def has_nan(self) -> bool:
         """Inputs with held-back (NaN) areas are downscaled with `allow_nan`: the gaps stay gaps."""
         return bool(self.cams["pm25"].isnull().any())
@@ -78,7 +79,15 @@ def _sample_simulation() -> tuple[xr.Dataset, xr.Dataset]:
 
 
 def builtin_sources() -> list[Source]:
+    """The demo world first (the default), then the real sample in its two modes."""
     return [
+        Source(
+            "demo",
+            "Demo world (synthetic, 3 days, with truth)",
+            "A synthetic PM2.5 world: CAMS-like 3-hourly 0.75 deg input and its GEOS-CF-like hourly 0.25 deg "
+            "truth, 2024-03-01 to 2024-03-04 (deepcams.synthetic.open_demo; generated once, then cached).",
+            open_demo,
+        ),
         Source(
             "sample-simulation",
             "Real sample, simulation (GEOS-CF coarsened, truth shown)",

@@ -56,7 +56,7 @@ class MapGrid(pn.viewable.Viewer):
     differences = param.Boolean(True, label="Difference maps (method - truth)")
     point = param.NumericTuple(default=None, length=2, allow_None=True, doc="(lon, lat) tapped")
     view = param.Dict(default={}, doc="Current x_range and y_range of the linked maps")
-    width = param.Integer(270, doc="Frame width of each map in pixels")
+    width = param.Integer(250, doc="Frame width of each map in pixels")
     clim = param.NumericTuple(default=(0.1, 1.0), length=2, doc="The shared colour range (ug m-3)")
     diff_limit = param.Number(1.0, doc="Difference maps span -diff_limit .. diff_limit")
 
