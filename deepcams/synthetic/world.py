@@ -3,21 +3,23 @@
 One tracer of surface PM2.5 (ug m-3) is stepped hourly on a lat/lon grid:
   1. semi-Lagrangian advection: each pixel takes the value at its departure point one hour upwind
      (scipy.ndimage.map_coordinates, bilinear; longitude periodic on the globe);
-  2. deposition: relaxation towards a clean background with a dry lifetime of days, shortened under rain;
+  2. deposition: relaxation towards a clean background with a dry lifetime of days, shortened under rain
+     and by daytime venting of the boundary layer over land;
   3. emission: cities and industry (with a daily cycle), dust lifted where the wind over deserts exceeds a
      threshold, seasonal fires (point sources burning in the afternoon), sea salt growing with wind speed
-     over the ocean, and one extreme wildfire somewhere in the period.
+     over the ocean, and one extreme wildfire, steered to a plume of about EXTREME_TARGET.
 The frames a user sees multiply the tracer by a boundary-layer factor over land (shallow nights, deep
-afternoons), so land shows a daily cycle. Sources carry a static multiscale (power-law, lognormal) texture;
-transport by the wind's eddies stretches plumes into filaments.
+afternoons), a static terrain factor, and a sub-grid texture that changes within hours (`Flicker`).
+Sources carry static multiscale (power-law, lognormal) textures; transport by the wind's eddies stretches
+plumes into filaments.
 
 Spin-up: 72 h on the 0.75 deg grid, then 12 h at 0.25 deg, before the first frame, so the fields start
 full of plumes. A region (`bbox`) is simulated with a 12 deg margin (taking what flows in from outside
 as the domain edge value) and cut to whole CAMS cells, so the coarsening is exact; it is therefore close
 to, but not the same as, the global world cut to the box.
 
-The CAMS-like input is a different "model" of the same world: the truth displaced by a smooth field of up
-to about 0.4 deg, coarsened to the CAMS grid (3 x 3 block mean) every 3 h, times a smooth multiplicative
+The CAMS-like input is a different "model" of the same world: the truth displaced by a smooth field of
+about 0.4 deg (one standard deviation), coarsened to the CAMS grid (3 x 3 block mean) every 3 h, times a smooth multiplicative
 bias of about +-25 %. With `exact=True` it is the coarsened truth itself (the paper's simulation protocol).
 """
 
@@ -106,7 +108,7 @@ def make_world(
     cams.attrs["model_difference"] = (
         "exact: coarsened truth at the 3-hourly times"
         if exact
-        else "truth displaced by a smooth field (<= 0.4 deg), coarsened, times a smooth bias (about +-25 %)"
+        else "truth displaced by a smooth field (sd 0.4 deg), coarsened, times a smooth bias (sd about 22 %)"
     )
     return cams, truth
 
