@@ -171,6 +171,7 @@ class MapGrid(pn.viewable.Viewer):
                         **common,
                     )
                 )
+        self.images = panels  # the rasterized maps, whose RangeXY streams follow pan and zoom
         overlays = []
         for k, image in enumerate(panels):
             tap = hv.streams.Tap(source=image, x=None, y=None)
