@@ -79,7 +79,7 @@ def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
 
 
 def load_sources(args: argparse.Namespace, train_bands, val_band):
-    """Training and validation fields from every --data source, cut into the bands."""
+    """Training fields from every --data source, validation fields from the real ones, cut into bands."""
     from deepcams.io import open_geoscf, open_sample_cams, open_sample_geoscf
     from deepcams.models.training import band_fields, coarse_band_fields
 
@@ -94,12 +94,14 @@ def load_sources(args: argparse.Namespace, train_bands, val_band):
                 from deepcams.synthetic import make_world
             except ImportError:
                 raise DeepcamsError("the synthetic world is not available in this installation") from None
-            ds, name = make_world(days=args.synthetic_days, seed=args.seed), "synthetic world"
+            ds, name = make_world(days=args.synthetic_days, seed=args.seed)[1], "synthetic world"
         else:
             ds, name = open_geoscf(source).load(), Path(source).name
         train += band_fields(ds, train_bands, name)
-        val += band_fields(ds, [val_band], name)
-    return train, val
+        val.append((source, band_fields(ds, [val_band], name)))
+    # validation scores real data: the synthetic world validates only when it is the only source
+    real = [fields for source, fields in val if source != "synthetic"]
+    return train, [f for fields in (real or [fields for _, fields in val]) for f in fields]
 
 
 def run(args: argparse.Namespace) -> int:
