@@ -72,9 +72,16 @@ def geoscf_layout(ds: xr.Dataset, stamp: Literal["half-past", "on-the-hour"] = "
 
 
 def _write(ds: xr.Dataset, path: str | os.PathLike, time_name: str) -> Path:
+    # one frame a chunk, as the providers' files are read: frame by frame
     encoding = {
-        name: {"zlib": True, "complevel": 4, "shuffle": True, "_FillValue": np.float32(np.nan)}
-        for name in ds.data_vars
+        name: {
+            "zlib": True,
+            "complevel": 4,
+            "shuffle": True,
+            "_FillValue": np.float32(np.nan),
+            "chunksizes": (1, *var.shape[1:]),
+        }
+        for name, var in ds.data_vars.items()
     }
     encoding[time_name] = dict(TIME_ENCODING)
     return _atomic(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding), directory=False)
