@@ -84,7 +84,7 @@ def estimate_output_bytes(ds: xr.Dataset, bbox: BBox | str | None = None, start=
 
 def downscale(
     cams: xr.Dataset,
-    method: str | Method = "bicubic-linear",
+    method: str | Method = "deepcams",
     *,
     bbox: BBox | str | None = None,
     start=None,

@@ -11,7 +11,7 @@ from deepcams.io import to_netcdf
 from deepcams.methods import available_methods
 from deepcams.pipeline import downscale, select_times
 
-DEFAULT_METHOD = "bicubic-linear"
+DEFAULT_METHOD = "deepcams"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
