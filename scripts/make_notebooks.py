@@ -1,6 +1,6 @@
 """Write the example notebooks (notebooks/*.ipynb) from the cells below; outputs are left empty.
 
-.venv/bin/python scripts/make_notebooks.py
+Run `.venv/bin/python scripts/make_notebooks.py && .venv/bin/ruff format notebooks` after editing a cell.
 """
 
 from __future__ import annotations

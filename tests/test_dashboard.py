@@ -249,3 +249,22 @@ def test_dashboard_run_off_the_loop_and_errors_visible():
     dashboard.comparison.max_request_bytes = 10**9
     dashboard.comparison.north = -90.0  # not above south: shown at once
     assert "empty bbox" in dashboard.alert.object
+
+
+def test_missing_weights_are_a_visible_message(monkeypatch):
+    from deepcams.methods import registry
+
+    def unavailable(**options):
+        raise DeepcamsError(
+            "no tsr weights at /nowhere/tsr.safetensors (train them with `deepcams train tsr`)"
+        )
+
+    monkeypatch.setitem(registry._FACTORIES, "learned-test", unavailable)
+    comparison_module.method_for.cache_clear()
+    dashboard = Dashboard(comparison=make(dataset="sample-real", methods=["bicubic-linear"]))
+    dashboard.comparison.methods = ["learned-test", "bicubic-linear"]
+    assert dashboard.alert.visible and "no tsr weights" in dashboard.alert.object
+    dashboard.alert.visible = False
+    asyncio.run(dashboard._run())
+    assert dashboard.alert.visible and "no tsr weights" in dashboard.alert.object
+    assert dashboard.comparison.results == {} and not dashboard.running

@@ -262,7 +262,7 @@ class Dashboard(pn.viewable.Viewer):
             pn.Row(self.run_button, self.cancel_button),
             self.progress,
             pn.layout.Divider(),
-            pn.widgets.Select.from_param(self.param.export_method),
+            pn.widgets.Select.from_param(self.param.export_method, css_classes=["w-export"]),
             self.netcdf,
             self.png,
             pn.pane.Markdown(
