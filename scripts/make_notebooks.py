@@ -25,44 +25,50 @@ QUICKSTART = [
     md("""
 # deepcams quickstart
 
-Load CAMS PM2.5 (0.75 deg, 3-hourly), downscale it to the GEOS-CF 0.25 deg hourly grid, and compare methods
-against a truth. Everything here is a plain library call; the dashboard composes the same calls.
+Load CAMS-like PM2.5 (0.75 deg, 3-hourly), downscale it to the GEOS-CF 0.25 deg hourly grid, and compare
+methods against the truth. Everything here is a plain library call; the dashboard composes the same calls.
 """),
     code("""
 import deepcams
+from deepcams.synthetic import open_demo
 
 deepcams.available_methods()
 """),
     md("""
-## Real CAMS input: the Australian Black Summer fires (2019-12-31)
+## The demo world
 
-The package ships four real CAMS EAC4 frames. `downscale` takes a region (`W,S,E,N`) and a time range and
-returns hourly fields on the 0.25 deg grid, as a CF-compliant xarray Dataset.
+`open_demo()` gives a synthetic PM2.5 world in the providers' conventions: a CAMS-like input (3-hourly,
+0.75 deg) and its GEOS-CF-like truth (hourly, 0.25 deg), three days from 2024-03-01. It is generated once
+and cached.
 """),
     code("""
-cams = deepcams.open_sample_cams()
-fine = deepcams.downscale(cams, "bicubic-linear", bbox="135,-45,155,-25")
+cams, truth = open_demo()
+cams
+"""),
+    md("""
+## Downscale a region and a day
+
+`downscale` takes a region (`W,S,E,N`; W > E crosses the antimeridian) and a time range and returns hourly
+fields on the 0.25 deg grid as a CF-compliant xarray Dataset.
+"""),
+    code("""
+box = "-12,35,40,70"  # Europe
+fine = deepcams.downscale(cams, "bicubic-linear", bbox=box, start="2024-03-01", end="2024-03-02")
+print(f"output {fine.sizes['time']} hours of {fine.sizes['lat']} x {fine.sizes['lon']}")
 fine
 """),
     code("""
-print(f"input {cams.sizes['time']} times, output {fine.sizes['time']} hours of {fine.sizes['lat']} x {fine.sizes['lon']}")
-print(f"peak PM2.5 {float(fine.pm25.max()):.0f} ug m-3 (wildfire smoke is never clipped)")
-fine.pm25.isel(time=[0, 4, 9]).plot(col="time", robust=True, cmap="inferno");
+fine.pm25.isel(time=[0, 1, 2]).plot(col="time", robust=True, cmap="inferno");
 """),
     md("""
-## Compare methods against a truth
+## Compare methods against the truth (RMSE, MAE, bias, R, SSIM over the region and day)
 
-The paper's simulation protocol: coarsen real GEOS-CF hours to the CAMS grid, keep every third hour, then
-downscale and score the result against the GEOS-CF frames. Three longitude bands of the shipped frames are
-held back (NaN), so the inputs carry NaNs there (`allow_nan=True`).
+Add `"deepcams"` to the list to score the learned model too (it uses the weights shipped in the package).
 """),
     code("""
-truth = deepcams.open_sample_geoscf()
-simulated = deepcams.simulate(truth)
-box = "60,5,100,35"  # South Asia, inside a visible band
+methods = ["bicubic-linear", "bilinear-linear", "nearest-nearest"]
 results = {
-    name: deepcams.downscale(simulated, name, bbox=box, allow_nan=True)
-    for name in ["bicubic-linear", "bilinear-linear", "nearest-nearest"]
+    name: deepcams.downscale(cams, name, bbox=box, start="2024-03-01", end="2024-03-02") for name in methods
 }
 deepcams.compare(results, deepcams.select_region(truth, box))
 """),
@@ -70,7 +76,7 @@ deepcams.compare(results, deepcams.select_region(truth, box))
 import tempfile
 from pathlib import Path
 
-path = deepcams.to_netcdf(results["bicubic-linear"], Path(tempfile.mkdtemp()) / "south-asia.nc")
+path = deepcams.to_netcdf(results["bicubic-linear"], Path(tempfile.mkdtemp()) / "europe.nc")
 deepcams.open_dataset(path)
 """),
 ]
@@ -80,7 +86,8 @@ DASHBOARD = [
 # The dashboard's components in Jupyter
 
 The served app (`panel serve app`) is built from these classes; they work inline here. `Comparison` holds
-the request (dataset, region, times, methods) and the results; the views follow it.
+the request (dataset, region, times, methods) and the results; the views follow it. The default dataset
+is the demo world, with its first day selected.
 """),
     code("""
 import panel as pn
@@ -90,7 +97,7 @@ from deepcams.dashboard import Comparison, Dashboard, MapGrid, MetricsTable, Ser
 pn.extension()
 """),
     code("""
-comparison = Comparison(dataset="sample-simulation", region="South Asia", methods=["bicubic-linear", "nearest-nearest"])
+comparison = Comparison(region="South Asia", methods=["bicubic-linear", "nearest-nearest"])  # the demo world
 comparison.run()
 comparison.metrics
 """),

@@ -32,8 +32,8 @@ def outputs(notebook: nbformat.NotebookNode) -> str:
 @pytest.mark.slow
 def test_quickstart(tmp_path):
     text = outputs(execute("01-quickstart.ipynb", tmp_path))
-    assert "output 10 hours of 81 x 81" in text
-    assert "bicubic-linear" in text and "nearest-nearest" in text
+    assert "output 25 hours of 141 x 209" in text
+    assert "bicubic-linear" in text and "bilinear-linear" in text
 
 
 @pytest.mark.slow
