@@ -161,6 +161,16 @@ def test_compare_tap_download_and_error(server, browser, tmp_path):
     page, watch, first_map = open_page(browser, server)
     TIMINGS["first_map_s"] = round(first_map, 2)
 
+    overview = page.locator(".overview canvas").first.bounding_box()
+    x, y = overview["x"] + overview["width"] * 0.55, overview["y"] + overview["height"] * 0.3
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 60, y + 40, steps=8)
+    page.mouse.up()  # a box drawn on the overview map becomes the region
+    wait_until(page, lambda: page.locator(".w-region select").input_value() == "Custom", 20, "the drawn box")
+    drawn = [float(page.locator(f".w-{k} input").input_value()) for k in ("west", "south", "east", "north")]
+    assert drawn[0] < drawn[2] and drawn[1] < drawn[3] and drawn != [-12.0, 35.0, 40.0, 70.0]
+
     page.locator(".w-region select").select_option("South Asia")
     # DeepCAMS beside the paper's baseline once its weights ship with the package; a second baseline before
     learned = all(default_weights(stage).is_file() for stage in ("tsr", "ssr"))

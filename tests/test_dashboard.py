@@ -268,3 +268,20 @@ def test_missing_weights_are_a_visible_message(monkeypatch):
     asyncio.run(dashboard._run())
     assert dashboard.alert.visible and "no tsr weights" in dashboard.alert.object
     assert dashboard.comparison.results == {} and not dashboard.running
+
+
+def test_cancel_button_stops_a_running_run():
+    dashboard = Dashboard(comparison=make(dataset="sample-real", region="Global", methods=["bicubic-pchip"]))
+
+    async def run_then_cancel():
+        task = asyncio.create_task(dashboard._run())
+        while not dashboard.running:
+            await asyncio.sleep(0.005)
+        assert not dashboard.cancel_button.disabled and dashboard.run_button.disabled
+        dashboard.cancel_button.clicks += 1  # what the page's Cancel does
+        await task
+
+    asyncio.run(run_then_cancel())
+    assert "cancelled" in dashboard.alert.object
+    assert dashboard.comparison.results == {} and len(dashboard.comparison.cache) == 0
+    assert not dashboard.running and not dashboard.run_button.disabled

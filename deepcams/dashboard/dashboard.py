@@ -28,6 +28,7 @@ from deepcams.errors import DeepcamsError
 log = logging.getLogger(__name__)
 # two workers: the machines this runs on have few cores; further runs queue (and show 0 % until they start)
 EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="deepcams-run")
+DOWNSCALE_SHARE = 0.8
 
 
 class Dashboard(pn.viewable.Viewer):
@@ -164,24 +165,33 @@ class Dashboard(pn.viewable.Viewer):
         loop = asyncio.get_running_loop()
 
         def work():
+            # downscaling fills the bar to DOWNSCALE_SHARE; cutting input and truth and scoring do the rest
             results = c.compute(
-                request, on_progress=lambda f: fraction.__setitem__(0, f), cancel=self._cancel
+                request,
+                on_progress=lambda f: fraction.__setitem__(0, DOWNSCALE_SHARE * f),
+                cancel=self._cancel,
             )
             return results, c.outcome(request, results)
 
+        previous = self.status_line.object
+        self.status_line.object = f"Running {', '.join(request.methods)} on {request.bbox} ..."
         future = loop.run_in_executor(EXECUTOR, work)
         try:
             while not future.done():
                 self.progress.value = int(100 * fraction[0])
+                if fraction[0] >= DOWNSCALE_SHARE:
+                    self.status_line.object = "Scoring against the truth and preparing the maps ..."
                 await asyncio.wait([future], timeout=0.2)
             results, outcome = future.result()
-        except Cancelled:
-            self.notify("run cancelled", "info")
-        except DeepcamsError as exc:
-            self.notify(str(exc))
-        except Exception as exc:  # an unexpected failure must not take the page down: report it, log it
-            log.exception("run failed")
-            self.notify(f"run failed: {type(exc).__name__}: {exc}")
+        except Exception as exc:
+            self.status_line.object = previous
+            if isinstance(exc, Cancelled):
+                self.notify("run cancelled", "info")
+            elif isinstance(exc, DeepcamsError):
+                self.notify(str(exc))
+            else:  # an unexpected failure must not take the page down: report it, log it
+                log.exception("run failed")
+                self.notify(f"run failed: {type(exc).__name__}: {exc}")
         else:
             c.publish(request, results, *outcome)
             self.export_method_options(list(results))
