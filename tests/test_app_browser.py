@@ -20,6 +20,7 @@ import pytest
 import xarray as xr
 
 import deepcams
+from deepcams.io.providers import to_cams_netcdf
 from deepcams.models import default_weights
 from deepcams.synthetic import open_demo
 
@@ -60,16 +61,39 @@ def rss_mib(pid: int) -> float:
 
 
 @pytest.fixture(scope="module")
-def server():
+def roots(tmp_path_factory):
+    """Two user data roots: one given by --args --data, one by DEEPCAMS_DATA (with an unreadable file)."""
+    by_args = tmp_path_factory.mktemp("by-args")
+    to_cams_netcdf(deepcams.open_sample_cams(), by_args / "eac4-2019-12-31.nc")
+    by_env = tmp_path_factory.mktemp("by-env") / "fires"
+    by_env.mkdir()
+    to_cams_netcdf(deepcams.open_sample_cams(), by_env / "eac4.nc")
+    (by_env / "truncated.nc").write_bytes(b"CDF\x01 cut short")
+    return by_args, by_env
+
+
+@pytest.fixture(scope="module")
+def server(roots):
     port = free_port()
     panel = Path(sys.executable).with_name("panel")
     log = open(ARTIFACTS.mkdir(parents=True, exist_ok=True) or ARTIFACTS / "panel-serve.log", "w")
     proc = subprocess.Popen(
-        [str(panel), "serve", "app", "--port", str(port), "--address", "127.0.0.1"],
+        [
+            str(panel),
+            "serve",
+            "app",
+            "--port",
+            str(port),
+            "--address",
+            "127.0.0.1",
+            "--args",
+            "--data",
+            str(roots[0]),
+        ],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "BOKEH_RESOURCES": "server"},
+        env={**os.environ, "BOKEH_RESOURCES": "server", "DEEPCAMS_DATA": str(roots[1].parent)},
     )
     try:
         deadline = time.monotonic() + 120
@@ -245,3 +269,22 @@ def test_four_pages_at_once(server, browser):
     assert peak < 3000, f"server memory grew to {peak:.0f} MiB"
     for page, _, _ in pages:
         page.close()
+
+
+def test_user_data_roots(server, browser, roots):
+    page, watch, _ = open_page(browser, server)
+    options = page.locator(".w-dataset select option").all_inner_texts()
+    assert f"{roots[0].name} (CAMS input)" in options and "fires (CAMS input)" in options
+    page.locator(".w-dataset select").select_option(label="fires (CAMS input)")
+    wait_until(
+        page, lambda: "truncated.nc" in text_of(page, ".status-alert p"), 30, "the unreadable file message"
+    )
+    assert "unreadable file skipped" in text_of(page, ".status-alert p")
+    wait_until(
+        page, lambda: "2019-12-31 15:00" in text_of(page, ".availability p"), 30, "the user data's times"
+    )
+    page.locator(".w-region select").select_option("SE Australia")
+    run_and_wait(page)
+    assert "bicubic-linear" in status_text(page)
+    assert watch.errors == [] and watch.external == []
+    page.close()
