@@ -33,8 +33,8 @@ def one_day():
     cams = deepcams.open_sample_cams()
     frames = cams["pm25"].values
     values = np.stack([np.roll(frames[k % 4], k // 4, axis=-1) for k in range(9)])
-    times = pd.date_range("2020-01-01", periods=9, freq="3h")
-    return pm25_dataset(values, times.values, cams["lat"].values, cams["lon"].values, dict(cams.attrs))
+    times = pd.date_range("2020-01-01", periods=9, freq="3h").values.astype("datetime64[ns]")
+    return pm25_dataset(values, times, cams["lat"].values, cams["lon"].values, dict(cams.attrs))
 
 
 def case(method: str, bbox: str | None, repeat: int, device: str, queue) -> None:
@@ -57,7 +57,7 @@ def case(method: str, bbox: str | None, repeat: int, device: str, queue) -> None
     queue.put(
         {
             "first_s": first,
-            "best_s": min(times) if times else first,
+            "best_s": min([first, *times]),
             "peak_rss_gb": peak,
             "gpu_gb": gpu,
             "frames": out.sizes["time"],
@@ -100,8 +100,11 @@ def main(argv=None) -> int:
             queue = ctx.Queue()
             proc = ctx.Process(target=case, args=(method, bbox, args.repeat, args.device, queue))
             proc.start()
-            result = queue.get()
             proc.join()
+            if proc.exitcode != 0:
+                print(f"{method} on {name} failed (exit code {proc.exitcode})", file=sys.stderr)
+                return 1
+            result = queue.get()
             rows.append(
                 {"case": f"{name} ({'80 x 45 deg' if bbox else 'globe'}), 1 day", "method": method, **result}
             )
