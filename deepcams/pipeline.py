@@ -84,7 +84,7 @@ def estimate_output_bytes(ds: xr.Dataset, bbox: BBox | str | None = None, start=
 
 def downscale(
     cams: xr.Dataset,
-    method: str | Method = "deepcams",
+    method: str | Method = "bicubic-linear",
     *,
     bbox: BBox | str | None = None,
     start=None,
