@@ -178,7 +178,14 @@ def test_short_training_lowers_validation_loss(real_geoscf, tmp_path):
     config.resume, config.epochs = True, 3
     meta = train(config, train_fields, val_fields)
     assert np.genfromtxt(tmp_path / "run" / "log.csv", delimiter=",", names=True)["epoch"][-1] == 3
-    assert "validate on lon" not in str(meta)  # description comes from the caller (CLI states the split)
+    assert meta["training"]["epochs"] == 3 and meta["validation"]["scores"]["val_loss"] == log_last_loss(
+        tmp_path
+    )
+
+
+def log_last_loss(folder) -> float:
+    log = np.genfromtxt(folder / "run" / "log.csv", delimiter=",", names=True)
+    return pytest.approx(float(log["val_loss"][-1]), rel=1e-5)
 
 
 def test_cli_refuses_overlapping_bands(tmp_path, capsys):
@@ -201,3 +208,19 @@ def test_shipped_weights_beat_bicubic_on_held_out_real_band(real_geoscf):
     assert table.loc["deepcams", "mae"] < 0.95 * table.loc["bicubic", "mae"]
     assert table.loc["deepcams", "rmse"] < table.loc["bicubic", "rmse"]
     assert ours.attrs["ssr_weights_sha256"] == get_method("deepcams").attrs["ssr_weights_sha256"]
+
+
+def test_cli_train_writes_weights_with_the_split(tmp_path):
+    from deepcams.cli import main
+
+    export = tmp_path / "ssr.safetensors"
+    args = ["train", "ssr", "--data", "sample", "--epochs", "1", "--steps", "2", "--batch", "2", "--patch", "16",
+            "--channels", "8", "--out", str(tmp_path / "run"), "--export", str(export), "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    meta = read_metadata(export)
+    assert meta["training"]["val_band"] == [-60.0, 0.0]
+    assert "validate on lon [-60, 0)" in meta["training"]["split"]
+    assert meta["validation"]["sources"] == ["real GEOS-CF sample lon -60..0"]
+    assert {"model_mae", "bicubic_mae"} <= set(meta["validation"]["scores"])
+    assert export.with_suffix(".json").is_file()
+    deepcams_method(ssr_weights=export)  # usable as the spatial stage at once
