@@ -36,7 +36,6 @@ class Dashboard(pn.viewable.Viewer):
 
     comparison = param.ClassSelector(class_=Comparison)
     running = param.Boolean(False)
-    status = param.String("")
     export_method = param.Selector(objects=[], label="Result to export")
 
     def __init__(self, roots: tuple[Path, ...] = (), **params):

@@ -75,6 +75,7 @@ class MapGrid(pn.viewable.Viewer):
         )
         self.player.link(self, value="hour")
         self.label = pn.pane.Markdown("", margin=(0, 10))
+        self.images: list[hv.DynamicMap] = []  # the rasterized maps; their RangeXY streams follow pan/zoom
         self._rebuild()
 
     @property
@@ -171,7 +172,7 @@ class MapGrid(pn.viewable.Viewer):
                         **common,
                     )
                 )
-        self.images = panels  # the rasterized maps, whose RangeXY streams follow pan and zoom
+        self.images = panels
         overlays = []
         for k, image in enumerate(panels):
             tap = hv.streams.Tap(source=image, x=None, y=None)
@@ -183,6 +184,7 @@ class MapGrid(pn.viewable.Viewer):
         self._pane.object = hv.Layout(overlays).cols(3).opts(shared_axes=True)
 
     def _diff_limit(self, diffs: dict[str, xr.DataArray], truth: xr.DataArray) -> float:
+        """Half-width of the difference colour scale: the 99.5th percentile of |method - truth| (robust)."""
         spans = []
         for field in diffs.values():
             common = np.intersect1d(field["time"].values, truth["time"].values)
