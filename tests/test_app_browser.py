@@ -236,6 +236,12 @@ def test_compare_tap_download_and_error(server, browser, tmp_path):
     expected = deepcams.downscale(cams, "bicubic-linear", bbox="60,5,100,35", end="2024-03-02")
     xr.testing.assert_allclose(result["pm25"].load(), expected["pm25"])
 
+    with page.expect_download(timeout=60_000) as download:
+        page.locator(".export-png button").click()
+    png = tmp_path / download.value.suggested_filename
+    download.value.save_as(png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+
     north = page.locator(".w-north input")
     north.fill("-10")
     north.press("Enter")

@@ -285,3 +285,17 @@ def test_cancel_button_stops_a_running_run():
     assert "cancelled" in dashboard.alert.object
     assert dashboard.comparison.results == {} and len(dashboard.comparison.cache) == 0
     assert not dashboard.running and not dashboard.run_button.disabled
+
+
+def test_a_folder_of_unreadable_files_is_a_message_not_a_crash(tmp_path):
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "empty.nc").write_bytes(b"")
+    dashboard = Dashboard(roots=(tmp_path,))
+    dashboard.comparison.cache = ResultCache()
+    key = f"user:{tmp_path / 'bad'}"
+    dashboard.comparison.dataset = key
+    assert "no readable CAMS or GEOS-CF file" in dashboard.alert.object
+    assert dashboard.overview._pane.object is None
+    dashboard.comparison.param.update(dataset="sample-real", methods=["nearest-nearest"])
+    dashboard.comparison.run()  # still usable
+    assert "nearest-nearest" in dashboard.comparison.results

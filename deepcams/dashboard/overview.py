@@ -10,6 +10,7 @@ import param
 
 from deepcams.dashboard import coastlines
 from deepcams.dashboard.comparison import Comparison
+from deepcams.errors import DeepcamsError
 
 
 def box_rectangles(
@@ -36,7 +37,10 @@ class Overview(pn.viewable.Viewer):
 
     @param.depends("comparison.dataset", watch=True)
     def _dataset_changed(self) -> None:
-        self._pane.object = self._plot()
+        try:
+            self._pane.object = self._plot()
+        except DeepcamsError:
+            self._pane.object = None  # the comparison reports why the dataset cannot be read
 
     def _plot(self):
         cams = self.comparison.source.cams
