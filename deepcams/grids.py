@@ -155,15 +155,20 @@ def _wrap(lon):
     return (np.asarray(lon, dtype="float64") + 180.0) % 360.0 - 180.0
 
 
-def _positions(source: np.ndarray, wanted: np.ndarray) -> np.ndarray | None:
-    """Index in `source` of each wanted coordinate (to 1e-6 deg), or None when any is absent."""
+def _positions(
+    source: np.ndarray, wanted: np.ndarray, period: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Index in `source` of each wanted coordinate, and whether it is there (to 1e-6 deg).
+
+    A coordinate that is absent gets the index of the nearest one present (measured around the circle
+    when `period` is given), so callers can either refuse it or replicate the data's edge.
+    """
     source = np.asarray(source, dtype="float64")
-    order = np.argsort(source)
-    ordered = source[order]
-    pos = np.clip(np.searchsorted(ordered, wanted - 1e-6), 0, max(source.size - 1, 0))
-    if source.size == 0 or not np.all(np.abs(ordered[pos] - wanted) < 1e-6):
-        return None
-    return order[pos]
+    distance = wanted[:, None] - source[None, :]
+    if period is not None:
+        distance = (distance + period / 2) % period - period / 2
+    nearest = np.abs(distance).argmin(axis=1)
+    return nearest, np.abs(distance[np.arange(wanted.size), nearest]) < 1e-6
 
 
 def region_lon(grid: Grid, bbox: BBox) -> np.ndarray:
@@ -200,18 +205,25 @@ def select_region(data: xr.Dataset | xr.DataArray, bbox: BBox | str | None) -> x
     return take(data, grid, lat, lon)
 
 
-def take(data: xr.Dataset | xr.DataArray, grid: Grid, lat: np.ndarray, lon: np.ndarray):
+def take(
+    data: xr.Dataset | xr.DataArray,
+    grid: Grid,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    outside: Literal["error", "edge"] = "error",
+):
     """Pick grid points by coordinate from data on `grid`, wrapping longitude and reflecting across poles.
 
     Longitudes wrap when the data span the full circle; latitudes beyond a pole take the value mirrored
-    about that pole (a halo for interpolation kernels). Points outside regional data are an error.
+    about that pole (a halo for interpolation kernels). Points outside regional data are an error, or,
+    with `outside="edge"`, take the value at the data's nearest edge (a halo for regional input).
     """
     lat = np.asarray(lat, dtype="float64")
     lon = np.asarray(lon, dtype="float64")
     mirrored = np.where(lat > 90.0, 180.0 - lat, np.where(lat < -90.0, -180.0 - lat, lat))
-    rows = _positions(data["lat"].values, mirrored)
-    cols = _positions(_wrap(data["lon"].values), _wrap(lon))
-    if rows is None or cols is None:
+    rows, rows_found = _positions(data["lat"].values, mirrored)
+    cols, cols_found = _positions(data["lon"].values, lon, period=360.0)
+    if outside == "error" and not (rows_found.all() and cols_found.all()):
         src_lat, src_lon = data["lat"].values, data["lon"].values
         raise DeepcamsError(
             f"requested area lat {lat.min():g}..{lat.max():g}, lon {lon.min():g}..{lon.max():g} is outside the "

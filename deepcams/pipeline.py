@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from deepcams.errors import DeepcamsError
 from deepcams.grids import CAMS, FACTOR, GEOSCF, BBox, region_lat, region_lon, take
 from deepcams.io.conventions import check_canonical, pm25_dataset
-from deepcams.methods import Method, get_method
+from deepcams.methods import DEFAULT_METHOD, Method, get_method
 
 # Refuse requests whose output would not fit comfortably in memory (float32 bytes).
 MAX_OUTPUT_BYTES = 8 * 1024**3
@@ -46,7 +46,7 @@ def time_step_hours(times: np.ndarray) -> int:
     """The regular step of the input in whole hours; gaps and irregular steps are an error."""
     if len(times) < 2:
         return 1
-    steps = np.diff(pd.DatetimeIndex(times).asi8) / 3.6e12
+    steps = np.diff(pd.DatetimeIndex(times).as_unit("ns").asi8) / 3.6e12
     if not np.allclose(steps, steps[0]) or steps[0] <= 0 or steps[0] != round(steps[0]):
         found = sorted({f"{s:g} h" for s in steps})
         raise DeepcamsError(
@@ -72,6 +72,17 @@ def _coarse_axis(fine: np.ndarray, halo: int) -> np.ndarray:
     return step * np.arange(first, last + 1)
 
 
+def _nodes_inside(fine: np.ndarray) -> np.ndarray:
+    """CAMS nodes within the fine axis's extent (the nearest one for a box narrower than a cell).
+
+    These are the cells an area download from the ADS for the same box holds: a regional input must
+    have them all; the pixels beyond its outermost nodes, and the halo, replicate its edge.
+    """
+    step = CAMS.step
+    nodes = step * np.arange(np.ceil(fine[0] / step - 1e-9), np.floor(fine[-1] / step + 1e-9) + 1)
+    return nodes if nodes.size else _coarse_axis(fine[:1], 0)
+
+
 def estimate_output_bytes(ds: xr.Dataset, bbox: BBox | str | None = None, start=None, end=None) -> int:
     """Bytes of float32 output a request would produce (checked before any work starts)."""
     bbox = BBox.parse(bbox)
@@ -84,7 +95,7 @@ def estimate_output_bytes(ds: xr.Dataset, bbox: BBox | str | None = None, start=
 
 def downscale(
     cams: xr.Dataset,
-    method: str | Method = "bicubic-linear",
+    method: str | Method = DEFAULT_METHOD,
     *,
     bbox: BBox | str | None = None,
     start=None,
@@ -126,7 +137,9 @@ def downscale(
     coarse_lat = _coarse_axis(fine_lat, halo)
     coarse_lon = _coarse_axis(fine_lon, halo)
     pm25 = cams["pm25"]
-    coarse = take(pm25, CAMS, coarse_lat, coarse_lon).values.astype("float32")
+    # the box itself must lie in the input; the halo beyond a regional input's edge replicates that edge
+    take(pm25.isel(time=0), CAMS, _nodes_inside(fine_lat), _nodes_inside(fine_lon))
+    coarse = take(pm25, CAMS, coarse_lat, coarse_lon, outside="edge").values.astype("float32")
     if not allow_nan and np.isnan(coarse).any():
         bad = pd.DatetimeIndex(cams["time"].values)[np.isnan(coarse).any(axis=(1, 2))]
         raise DeepcamsError(f"input has NaN values (first at {bad[0]}); fill them or pass allow_nan")

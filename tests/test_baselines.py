@@ -108,3 +108,16 @@ def test_downscale_refuses_irregular_steps_nans_and_huge_requests(real_cams):
     lazy["pm25"] = lazy.pm25.copy(data=da.zeros(lazy.pm25.shape, chunks=(8, -1, -1), dtype="float32"))
     with pytest.raises(DeepcamsError, match="too large"):
         deepcams.downscale(lazy, "bicubic-linear")
+
+
+def test_regional_input_replicates_its_edge_for_the_halo_but_refuses_boxes_beyond_it(real_cams):
+    regional = deepcams.select_region(real_cams.isel(time=[0, 1]), "135,-45,160,-25")
+    inside = deepcams.downscale(regional, "bicubic-linear", bbox="135,-45,160,-25")
+    assert inside.sizes["lon"] == 101 and np.isfinite(inside.pm25.values).all()
+    whole = deepcams.select_region(
+        deepcams.downscale(real_cams.isel(time=[0, 1]), "bicubic-linear"), "140,-40,155,-30"
+    )
+    cut = deepcams.select_region(inside, "140,-40,155,-30")  # away from the edge, as with global input
+    np.testing.assert_allclose(cut.pm25.values, whole.pm25.values, rtol=1e-5)
+    with pytest.raises(DeepcamsError, match="outside the data"):
+        deepcams.downscale(regional, "bicubic-linear", bbox="130,-45,160,-25")

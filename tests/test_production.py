@@ -29,6 +29,7 @@ pytestmark = pytest.mark.slow
 BBOX = "0,30,45,65"  # 141 x 181 pixels: big enough that a day takes a noticeable moment
 START = "2024-03-01"
 DAYS = 8  # input files; runs produce days 1..7 (day 7 reads day 8's 00 UTC frame)
+METHOD = "bicubic-linear"  # fast and exact for the fault tests; the learned default has a test of its own
 
 
 def write_cams_days(directory: Path, days: int = DAYS, start: str = START) -> list[Path]:
@@ -80,7 +81,14 @@ def reference(inputs, cluster, tmp_path_factory) -> Path:
     """An undisturbed run over days 1..7."""
     store = tmp_path_factory.mktemp("ref") / "ref.zarr"
     report = produce(
-        str(inputs / "*.nc"), store, START, "2024-03-07", bbox=BBOX, client=cluster, log=lambda s: None
+        str(inputs / "*.nc"),
+        store,
+        START,
+        "2024-03-07",
+        bbox=BBOX,
+        method=METHOD,
+        client=cluster,
+        log=lambda s: None,
     )
     assert report.complete and len(report.done) == 7
     return store
@@ -95,12 +103,12 @@ def test_archive_is_cf_complete_and_equals_one_pipeline_run(reference, inputs):
     assert ds.sizes["time"] == 7 * 24
     assert ds["pm25"].encoding["chunks"][0] == 24
     assert ds["pm25"].attrs["units"] == "ug m-3" and ds["pm25"].attrs["standard_name"]
-    assert ds.attrs["method"] == deepcams.production.DEFAULT_METHOD == "bicubic-linear"
+    assert ds.attrs["method"] == METHOD
     assert ds.attrs["deepcams_version"] == deepcams.__version__
     assert "cams_20240308.nc" in ds.attrs["input_files"]
     assert sorted(read_records(reference)) == [f"2024-03-0{d}" for d in range(1, 8)]
     # day by day equals one pass of the pipeline over the whole range (to float32 rounding)
-    whole = deepcams.downscale(deepcams.open_cams(str(inputs / "*.nc")), bbox=BBOX, end="2024-03-08")
+    whole = deepcams.downscale(deepcams.open_cams(str(inputs / "*.nc")), METHOD, bbox=BBOX, end="2024-03-08")
     np.testing.assert_allclose(ds["pm25"].values, whole["pm25"].values[: 7 * 24], rtol=1e-6, atol=0)
     report = verify_archive(reference)
     assert report.ok, report.summary()
@@ -110,7 +118,9 @@ def test_last_day_of_the_input_is_handled(inputs, cluster, tmp_path):
     """Day 8 has no next-day 00 UTC frame: the archive ends at its last input frame (21 UTC)."""
     store = tmp_path / "last.zarr"
     files = [str(p) for p in sorted(inputs.glob("*.nc"))[-2:]]
-    report = produce(files, store, "2024-03-07", "2024-03-08", bbox=BBOX, client=cluster, log=lambda s: None)
+    report = produce(
+        files, store, "2024-03-07", "2024-03-08", bbox=BBOX, method=METHOD, client=cluster, log=lambda s: None
+    )
     assert report.complete
     ds = xr.open_zarr(store)
     assert ds.sizes["time"] == 24 + 22
@@ -125,12 +135,26 @@ def test_rerun_skips_complete_days_and_redoes_only_missing_records(reference, in
     (store / "completed" / "2024-03-04.json").unlink()
     lines = []
     report = produce(
-        str(inputs / "*.nc"), store, START, "2024-03-07", bbox=BBOX, client=cluster, log=lines.append
+        str(inputs / "*.nc"),
+        store,
+        START,
+        "2024-03-07",
+        bbox=BBOX,
+        method=METHOD,
+        client=cluster,
+        log=lines.append,
     )
     assert report.done == ["2024-03-04"] and len(report.skipped) == 6
     assert_same_bytes(store, reference)
     report = produce(
-        str(inputs / "*.nc"), store, START, "2024-03-07", bbox=BBOX, client=cluster, log=lines.append
+        str(inputs / "*.nc"),
+        store,
+        START,
+        "2024-03-07",
+        bbox=BBOX,
+        method=METHOD,
+        client=cluster,
+        log=lines.append,
     )
     assert report.done == [] and len(report.skipped) == 7
     with pytest.raises(deepcams.DeepcamsError, match="method"):
@@ -164,7 +188,14 @@ def test_killed_worker_run_completes_with_the_same_bytes(reference, inputs, clus
     killer = threading.Thread(target=kill_when_running)
     killer.start()
     report = produce(
-        str(inputs / "*.nc"), store, START, "2024-03-07", bbox=BBOX, client=cluster, log=lambda s: None
+        str(inputs / "*.nc"),
+        store,
+        START,
+        "2024-03-07",
+        bbox=BBOX,
+        method=METHOD,
+        client=cluster,
+        log=lambda s: None,
     )
     killer.join()
     assert killed, "the run ended before a worker could be killed"
@@ -177,7 +208,7 @@ def test_killed_worker_run_completes_with_the_same_bytes(reference, inputs, clus
 def test_sigint_then_rerun_gives_the_same_bytes(reference, inputs, cluster, tmp_path):
     store = tmp_path / "interrupted.zarr"
     command = [sys.executable, "-m", "deepcams", "produce", "--cams", str(inputs / "*.nc"), "--start", START,
-               "--end", "2024-03-07", "--bbox", BBOX, "--workers", "2", "-o", str(store)]  # fmt: skip
+               "--end", "2024-03-07", "--bbox", BBOX, "--method", METHOD, "--workers", "2", "-o", str(store)]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not any((store / "completed").glob("2*.json")):
@@ -190,7 +221,14 @@ def test_sigint_then_rerun_gives_the_same_bytes(reference, inputs, cluster, tmp_
     assert "Dask dashboard: http" in output
     lines = []  # the rerun, on the module's cluster (a second command-line run would only add start-up time)
     report = produce(
-        str(inputs / "*.nc"), store, START, "2024-03-07", bbox=BBOX, client=cluster, log=lines.append
+        str(inputs / "*.nc"),
+        store,
+        START,
+        "2024-03-07",
+        bbox=BBOX,
+        method=METHOD,
+        client=cluster,
+        log=lines.append,
     )
     assert report.complete and report.skipped and report.done
     assert_same_bytes(store, reference)
@@ -209,7 +247,7 @@ def test_missing_corrupt_and_bad_days_are_reported(inputs, cluster, tmp_path, ca
     bad.to_netcdf(directory / "cams_20240306.nc")
     store = tmp_path / "partial.zarr"
     code = main(["produce", "--cams", str(directory / "*.nc"), "--start", START, "--end", "2024-03-07",
-                 "--bbox", BBOX, "--scheduler", cluster.scheduler.address, "-o", str(store)])  # fmt: skip
+                 "--bbox", BBOX, "--method", METHOD, "--scheduler", cluster.scheduler.address, "-o", str(store)])  # fmt: skip
     out = capsys.readouterr().out
     assert code == 3
     assert "incomplete: 2024-03-01: input lacks 1 frame(s): 2024-03-02T00" in out  # needs day 2's first frame
@@ -233,3 +271,12 @@ def test_verify_catches_tampered_data_and_warns_on_negative_values(reference, tm
     assert "2024-03-02:" in out and "negative values" in out and "warning" in out
     report = verify_archive(store, strict=True)
     assert any("negative values" in e for e in report.summary().splitlines()[1:])
+
+
+def test_the_default_method_is_the_learned_model(inputs, cluster, tmp_path):
+    store = tmp_path / "default.zarr"
+    report = produce(str(inputs / "*.nc"), store, START, START, bbox=BBOX, client=cluster, log=lambda s: None)
+    assert report.complete
+    ds = xr.open_zarr(store)
+    assert ds.attrs["method"] == "deepcams" and ds.attrs["ssr_weights_sha256"]
+    assert verify_archive(store).ok

@@ -11,7 +11,18 @@ from deepcams.cli._options import ArgumentParser
 from deepcams.errors import DeepcamsError
 
 # subcommand modules under deepcams.cli, in the order `deepcams --help` lists them
-COMMANDS = ["downscale", "simulate", "evaluate", "info", "train", "produce", "verify", "validate", "download", "sample"]
+COMMANDS = [
+    "downscale",
+    "simulate",
+    "evaluate",
+    "info",
+    "train",
+    "produce",
+    "verify",
+    "validate",
+    "download",
+    "sample",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,10 +8,8 @@ from deepcams.cli._options import add_input_options, add_quiet, bbox, open_input
 from deepcams.errors import DeepcamsError
 from deepcams.grids import CAMS
 from deepcams.io import to_netcdf
-from deepcams.methods import available_methods
+from deepcams.methods import DEFAULT_METHOD, available_methods
 from deepcams.pipeline import downscale, select_times
-
-DEFAULT_METHOD = "deepcams"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from deepcams.cli._options import bbox, timestamp
-from deepcams.production import DEFAULT_METHOD, produce
+from deepcams.methods import DEFAULT_METHOD
+from deepcams.production import produce
 
 # exit code of a run that finished but left days without data (bad input days are listed above it)
 INCOMPLETE = 3

@@ -2,10 +2,11 @@
 
 from deepcams.methods.registry import (
     BASELINES,
+    DEFAULT_METHOD,
     Method,
     available_methods,
     get_method,
     register_method,
 )
 
-__all__ = ["BASELINES", "Method", "available_methods", "get_method", "register_method"]
+__all__ = ["BASELINES", "DEFAULT_METHOD", "Method", "available_methods", "get_method", "register_method"]

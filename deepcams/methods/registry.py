@@ -41,6 +41,8 @@ class Method:
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
+# the method of `downscale`, the CLI and production when none is named: the shipped DeepCAMS weights
+DEFAULT_METHOD = "deepcams"
 SPATIAL_BASELINES = ("nearest", "bilinear", "bicubic", "conservative")
 TEMPORAL_BASELINES = ("nearest", "linear", "pchip")
 BASELINES = ("bicubic-linear", "bilinear-linear", "nearest-nearest", "conservative-linear", "bicubic-pchip")

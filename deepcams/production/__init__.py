@@ -5,7 +5,7 @@ frames the files hold and each day needs), `archive` (the store layout and compl
 (one day on a worker), `runner` (the run loop), `verify`.
 """
 
-from deepcams.production.runner import DEFAULT_METHOD, ProductionReport, produce
+from deepcams.production.runner import ProductionReport, produce
 from deepcams.production.verify import VerifyReport, verify_archive
 
-__all__ = ["DEFAULT_METHOD", "ProductionReport", "VerifyReport", "produce", "verify_archive"]
+__all__ = ["ProductionReport", "VerifyReport", "produce", "verify_archive"]

@@ -7,7 +7,6 @@ input files must be reachable under the same paths from every worker (a shared f
 
 from __future__ import annotations
 
-import inspect
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -19,15 +18,12 @@ import pandas as pd
 from deepcams import __version__
 from deepcams.errors import DeepcamsError
 from deepcams.grids import BBox
-from deepcams.methods import get_method
+from deepcams.methods import DEFAULT_METHOD, get_method
 from deepcams.pipeline import _target_axes
 from deepcams.pipeline import downscale as _downscale
 from deepcams.production import archive
 from deepcams.production.inputs import archive_times, frames_needed, index_inputs, plan_days
 from deepcams.production.tasks import produce_day
-
-# the project's default method is whatever `deepcams.downscale` defaults to
-DEFAULT_METHOD: str = inspect.signature(_downscale).parameters["method"].default
 
 
 @dataclass
