@@ -4,7 +4,7 @@
 are views of it; `Dashboard` puts them together. They work the same inline in Jupyter.
 """
 
-from deepcams.dashboard.catalog import ENV_ROOTS, Source, catalog, roots_from
+from deepcams.dashboard.catalog import ENV_ROOTS, ENV_STATIONS, Source, catalog, roots_from, stations_from
 from deepcams.dashboard.comparison import Comparison, Request
 from deepcams.dashboard.dashboard import Dashboard
 from deepcams.dashboard.maps import MapGrid
@@ -14,6 +14,7 @@ from deepcams.dashboard.series import MetricsTable, SeriesChart
 
 __all__ = [
     "ENV_ROOTS",
+    "ENV_STATIONS",
     "PRESETS",
     "Comparison",
     "Dashboard",
@@ -25,4 +26,5 @@ __all__ = [
     "Source",
     "catalog",
     "roots_from",
+    "stations_from",
 ]

@@ -22,13 +22,14 @@ import xarray as xr
 
 import deepcams
 from deepcams.dashboard.cache import ResultCache
-from deepcams.dashboard.catalog import Source, catalog
+from deepcams.dashboard.catalog import Source, Stations, catalog, stations
 from deepcams.dashboard.regions import CUSTOM, PRESETS
 from deepcams.errors import DeepcamsError
 from deepcams.grids import BBox, select_region
 from deepcams.methods import Method
 from deepcams.methods.registry import SPATIAL_BASELINES, TEMPORAL_BASELINES
 from deepcams.pipeline import estimate_output_bytes, select_times
+from deepcams.validation import validate
 
 INPUT = "CAMS input"
 TRUTH = "GEOS-CF truth"
@@ -53,6 +54,25 @@ def is_baseline(name: str) -> bool:
 def method_for(name: str, options: tuple[tuple[str, object], ...] = ()) -> Method:
     """The method object, built once per process (learned models load their weights here)."""
     return deepcams.get_method(name, **dict(options))
+
+
+def station_scores(results: dict[str, xr.Dataset], stations: pd.DataFrame) -> pd.DataFrame:
+    """Per product and station inside its region: `validate`'s N, R, RMSE, bias, MAE, and where to draw it.
+
+    Longitudes follow each product's own axis (regions may run past 180), so the points sit on its map.
+    """
+    places = stations.groupby("station")[["lat", "lon"]].median()  # one position a station, as validate
+    tables = []
+    for name, product in results.items():
+        try:
+            scored = validate({name: product}, stations).per_station
+        except DeepcamsError:  # no station with data inside this region and these hours: no points
+            continue
+        west = float(product["lon"].values[0])
+        scored = scored.join(places, on="station")
+        tables.append(scored.assign(lon=west + np.mod(scored["lon"] - west, 360.0)))
+    columns = ["product", "station", "name", "lat", "lon", "n", "r", "rmse", "bias", "mae"]
+    return pd.concat(tables, ignore_index=True)[columns] if tables else pd.DataFrame(columns=columns)
 
 
 def describe(method: Method) -> str:
@@ -107,10 +127,20 @@ class Comparison(param.Parameterized):
     results = param.Dict(default={}, doc="Method -> downscaled Dataset of the last run")
     metrics = param.DataFrame(default=None, allow_None=True, doc="compare() of the last run against truth")
     request = param.ClassSelector(class_=Request, default=None, allow_None=True)
+    station_scores = param.DataFrame(
+        default=None, allow_None=True, doc="station_scores() of the last run; None without station files"
+    )
     problem = param.String(default="", doc="The last error, one line, for the page to show")
 
-    def __init__(self, roots: tuple[Path, ...] = (), cache: ResultCache | None = None, **params):
+    def __init__(
+        self,
+        roots: tuple[Path, ...] = (),
+        cache: ResultCache | None = None,
+        station_files: tuple[Path, ...] = (),
+        **params,
+    ):
         self.catalog: dict[str, Source] = catalog(tuple(roots))
+        self.stations: Stations | None = stations(tuple(station_files))
         self.cache = RESULTS if cache is None else cache
         self._setting_preset = False
         methods = deepcams.available_methods()
@@ -261,15 +291,17 @@ class Comparison(param.Parameterized):
 
     def outcome(
         self, request: Request, results: dict[str, xr.Dataset]
-    ) -> tuple[dict[str, xr.DataArray], pd.DataFrame | None]:
-        """The maps (input, each method, truth) and the metrics table of a finished run; sets no params."""
+    ) -> tuple[dict[str, xr.DataArray], pd.DataFrame | None, pd.DataFrame | None]:
+        """The maps (input, each method, truth), the metrics table and the station scores (None without
+        station files) of a finished run; sets no params."""
         fields = {INPUT: self.input_field(request), **{n: ds["pm25"] for n, ds in results.items()}}
         truth = self.truth_field(request)
         metrics = None
         if truth is not None:
             fields[TRUTH] = truth
             metrics = deepcams.compare(results, truth.to_dataset())
-        return fields, metrics
+        table = None if self.stations is None else self.stations.table
+        return fields, metrics, None if table is None else station_scores(results, table)
 
     def publish(
         self,
@@ -277,8 +309,16 @@ class Comparison(param.Parameterized):
         results: dict[str, xr.Dataset],
         fields: dict[str, xr.DataArray],
         metrics: pd.DataFrame | None,
+        scores: pd.DataFrame | None = None,
     ) -> None:
-        self.param.update(fields=fields, results=results, metrics=metrics, request=request, problem="")
+        self.param.update(
+            fields=fields,
+            results=results,
+            metrics=metrics,
+            station_scores=scores,
+            request=request,
+            problem="",
+        )
 
     def run(self) -> dict[str, xr.Dataset]:
         """Check, compute and show in one call (notebooks and tests; the app runs `compute` in a thread)."""
@@ -300,4 +340,6 @@ class Comparison(param.Parameterized):
             return
         if truth is not None:
             fields[TRUTH] = truth
-        self.param.update(fields=fields, results={}, metrics=None, request=None, problem="")
+        self.param.update(
+            fields=fields, results={}, metrics=None, station_scores=None, request=None, problem=""
+        )

@@ -38,8 +38,8 @@ class Dashboard(pn.viewable.Viewer):
     running = param.Boolean(False)
     export_method = param.Selector(objects=[], label="Result to export")
 
-    def __init__(self, roots: tuple[Path, ...] = (), **params):
-        params.setdefault("comparison", Comparison(roots=roots))
+    def __init__(self, roots: tuple[Path, ...] = (), stations: tuple[Path, ...] = (), **params):
+        params.setdefault("comparison", Comparison(roots=roots, station_files=stations))
         super().__init__(**params)
         self.maps = MapGrid(comparison=self.comparison)
         self.series = SeriesChart(maps=self.maps)
@@ -60,6 +60,7 @@ class Dashboard(pn.viewable.Viewer):
         self.status_line = pn.pane.Markdown("", css_classes=["status-line"])
         self.availability = pn.pane.Markdown("", css_classes=["availability"])
         self.method_info = pn.pane.Markdown("", css_classes=["method-info"])
+        self.stations_info = pn.pane.Markdown("", css_classes=["stations-info"])
         self.netcdf = pn.widgets.FileDownload(
             callback=self._netcdf,
             filename="deepcams.nc",
@@ -107,6 +108,7 @@ class Dashboard(pn.viewable.Viewer):
         }
         self._describe()
         self._problem()
+        self._describe_stations()
 
     # --- messages ------------------------------------------------------------------------------------
 
@@ -146,6 +148,17 @@ class Dashboard(pn.viewable.Viewer):
         self.method_info.object = (
             f"**Learned model:** {info}  \n" if info else ""
         ) + f"**Device:** {c.device}"
+
+    def _describe_stations(self) -> None:
+        """What the configured station files hold, kept in the sidebar; unreadable files also notified."""
+        stations = self.comparison.stations
+        if stations is None:
+            return
+        lines = [f"**Stations:** {stations.summary()}"]
+        for problem in stations.problems:
+            lines.append(f"unreadable station file: {problem}")
+            self.notify(f"unreadable station file: {problem}")
+        self.stations_info.object = "  \n".join(lines)
 
     # --- run -----------------------------------------------------------------------------------------
 
@@ -268,6 +281,7 @@ class Dashboard(pn.viewable.Viewer):
             w["conserve"],
             w["device"],
             self.method_info,
+            self.stations_info,
             pn.Row(self.run_button, self.cancel_button),
             self.progress,
             pn.layout.Divider(),

@@ -1,7 +1,9 @@
 """Linked maps of every source at one hour, rasterized by datashader, with coastlines and borders on top.
 
 All maps sit in one HoloViews layout, so they share their lon/lat axes (pan or zoom one, all follow) and
-one colour scale; difference maps (method minus truth) use a diverging colormap centred on zero.
+one colour scale; difference maps (method minus truth) use a diverging colormap centred on zero. With
+station files configured, each method's map carries that method's stations as points coloured by its bias
+at the station over the run's hours, on a diverging colormap centred on zero.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ class MapGrid(pn.viewable.Viewer):
         self.player.link(self, value="hour")
         self.label = pn.pane.Markdown("", margin=(0, 10))
         self.images: list[hv.DynamicMap] = []  # the rasterized maps; their RangeXY streams follow pan/zoom
+        self.station_layers: dict[str, hv.Points] = {}  # method -> its stations coloured by bias
         self._rebuild()
 
     @property
@@ -173,15 +176,47 @@ class MapGrid(pn.viewable.Viewer):
                     )
                 )
         self.images = panels
+        self.station_layers = self._station_layers()
         overlays = []
-        for k, image in enumerate(panels):
+        for k, (name, image) in enumerate(zip(self.names(), panels, strict=True)):
             tap = hv.streams.Tap(source=image, x=None, y=None)
             tap.add_subscriber(self._tapped)
             if k == 0:
                 hv.streams.RangeXY(source=image).add_subscriber(self._ranged)
-            overlays.append(image * lines.opts(color="white" if k < len(fields) else "black", clone=True))
+            overlay = image * lines.opts(color="white" if k < len(fields) else "black", clone=True)
+            if name in self.station_layers:
+                overlay = overlay * self.station_layers[name]
+            overlays.append(overlay)
         self.view = {"x_range": (extent[0], extent[2]), "y_range": (extent[1], extent[3])}
         self._pane.object = hv.Layout(overlays).cols(3).opts(shared_axes=True)
+
+    def _station_layers(self) -> dict[str, hv.Points]:
+        """Each method's stations as points coloured by bias (product - station), one scale for all maps."""
+        scores = self.comparison.station_scores
+        if scores is None or scores.empty:
+            return {}
+        limit = max(float(np.nanmax(np.abs(scores["bias"].to_numpy(dtype="float64")), initial=0.0)), 1e-3)
+        dims = ["bias", "name", "n", "rmse", "r"]
+        return {
+            name: hv.Points(
+                table[["lon", "lat", *dims]], kdims=["lon", "lat"], vdims=dims, label="stations"
+            ).opts(
+                color="bias",
+                cmap=DIVERGING,
+                clim=(-limit, limit),
+                size=9,
+                line_color="black",
+                tools=["hover"],
+                hover_tooltips=[
+                    ("station", "@name"),
+                    ("N", "@n"),
+                    ("bias (ug m-3)", "@bias{+0.00}"),
+                    ("RMSE (ug m-3)", "@rmse{0.00}"),
+                    ("R", "@r{0.000}"),
+                ],
+            )
+            for name, table in scores.groupby("product", sort=False)
+        }
 
     def _diff_limit(self, diffs: dict[str, xr.DataArray], truth: xr.DataArray) -> float:
         """Half-width of the difference colour scale: the 99.5th percentile of |method - truth| (robust)."""
