@@ -32,7 +32,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# the shipped model weights, from the real sample (and the synthetic world): ~20-30 min on 2 cores
+# the shipped model weights, trained on the real sample's visible bands (docs/model-card.md): minutes on 2 free cores
 weights: $(STAMP)
 	nice -n 10 $(VENV)/bin/python scripts/train_weights.py
 
