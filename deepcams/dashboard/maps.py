@@ -1,4 +1,4 @@
-"""Linked maps of every source at one hour, rasterized by datashader, with coastlines and borders on top.
+"""Linked maps of every source at one hour (large fields rasterized by datashader), coastlines on top.
 
 All maps sit in one HoloViews layout, so they share their lon/lat axes (pan or zoom one, all follow) and
 one colour scale; difference maps (method minus truth) use a diverging colormap centred on zero. With
@@ -23,6 +23,7 @@ from deepcams.dashboard.comparison import INPUT, TRUTH, Comparison
 COLORMAPS = ["inferno", "viridis", "magma", "plasma", "cividis"]  # perceptually uniform
 DIVERGING = "RdBu_r"
 SAMPLE = 1_000_000  # values sampled to choose the colour range quickly on large requests
+RASTERIZE_ABOVE = 250 * 250  # cells of a field above which datashader regrids it to the map's pixels
 
 
 def frame_at(field: xr.DataArray, hour: pd.Timestamp, latest: bool = False) -> np.ndarray:
@@ -148,6 +149,9 @@ class MapGrid(pn.viewable.Viewer):
             active_tools=["wheel_zoom"],
             xlim=(extent[0], extent[2]),
             ylim=(extent[1], extent[3]),
+            # HoloViews asks Bokeh for WebGL by default; without a GPU (software WebGL) copying each of the
+            # six canvases to the page costs seconds per run, while 2D canvas draws images and lines at once
+            backend_opts={"plot.output_backend": "canvas"},
         )
         panels = []
         for name, field in fields.items():
@@ -237,7 +241,11 @@ class MapGrid(pn.viewable.Viewer):
             values = self.frame(name, self.current_hour)
             return hv.Image((lon, lat, values), kdims=["lon", "lat"], vdims=[vdim])
 
-        return rasterize(hv.DynamicMap(image, streams=dict(hour=self.param.hour)))
+        maps = hv.DynamicMap(image, streams=dict(hour=self.param.hour))
+        # datashader regrids large fields to the screen's pixels on every pan/zoom; a field with fewer cells
+        # than the map has pixels gains nothing from it, and skipping it saves building and re-running the
+        # operation (HoloViews re-runs it once more when the new plot reports its ranges)
+        return rasterize(maps) if lon.size * lat.size > RASTERIZE_ABOVE else maps
 
     def _tapped(self, x, y) -> None:
         if x is not None and y is not None:

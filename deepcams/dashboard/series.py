@@ -86,6 +86,7 @@ class SeriesChart(pn.viewable.Viewer):
             legend_position="right",
             framewise=True,
             show_grid=True,
+            backend_opts={"plot.output_backend": "canvas"},  # software WebGL is slow to copy (see maps.py)
         )
         return pn.pane.HoloViews(
             overlay, sizing_mode="stretch_width", css_classes=["series"], linked_axes=False
