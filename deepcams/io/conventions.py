@@ -103,13 +103,6 @@ def check_canonical(ds: xr.Dataset) -> xr.DataArray:
     return da
 
 
-def with_history(ds: xr.Dataset, step: str) -> xr.Dataset:
-    """Append a processing step to the provenance `history` attribute (CF convention)."""
-    previous = ds.attrs.get("history", "")
-    ds.attrs["history"] = f"{previous}\n{step}".strip()
-    return ds
-
-
 def pm25_dataset(values: np.ndarray, time, lat: np.ndarray, lon: np.ndarray, attrs: dict) -> xr.Dataset:
     """A canonical Dataset from arrays already in ug m-3 and canonical order (for methods and generators)."""
     ds = xr.Dataset(
