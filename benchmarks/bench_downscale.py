@@ -68,16 +68,15 @@ def case(method: str, bbox: str | None, repeat: int, device: str, queue) -> None
 
 
 def flops_per_pixel() -> dict[str, float]:
-    """Model FLOPs (2 x multiply-accumulates) per output pixel of an hourly day (8 of every 9 hours... )."""
+    """Model FLOPs per output pixel of an hourly day (deepcams.models.cost: torch's FlopCounterMode)."""
     from deepcams.models.checkpoint import load_checkpoint
+    from deepcams.models.cost import spatial_flops_per_pixel, temporal_flops_per_cell
     from deepcams.models.inference import default_weights
 
     ssr, _, _ = load_checkpoint(default_weights("ssr"), stage="ssr")
     tsr, _, _ = load_checkpoint(default_weights("tsr"), stage="tsr")
-    spatial = 2 * ssr.macs_per_coarse_cell() / 9 + 2 * 16  # convolutions + the bicubic base
-    cost = tsr.macs_per_cell()
-    # per 3-hour interval: one pair, two synthesized frames; spread over the 3 hourly outputs and 9 pixels
-    temporal = 2 * (cost["per_pair"] + 2 * cost["per_frame"]) / 3 / 9
+    spatial = spatial_flops_per_pixel(ssr)
+    temporal = temporal_flops_per_cell(tsr) / 9  # the temporal stage runs on the CAMS grid: 9 pixels a cell
     return {
         "spatial": spatial,
         "temporal": temporal,

@@ -224,3 +224,84 @@ def test_cli_train_writes_weights_with_the_split(tmp_path):
     assert {"model_mae", "bicubic_mae"} <= set(meta["validation"]["scores"])
     assert export.with_suffix(".json").is_file()
     deepcams_method(ssr_weights=export)  # usable as the spatial stage at once
+
+
+@pytest.mark.parametrize(
+    ("architecture", "config"),
+    [("ssr-pixel-attention", {"channels": 8, "blocks": 2}), ("ssr-abpn", {"channels": 8, "stages": 2})],
+)
+def test_spatial_radius_is_the_receptive_field(architecture, config):
+    """The pipeline's halo is the model's radius: it must cover the receptive field, and not waste."""
+    model = _randomize(build_model(architecture, config), 3).eval()
+    x = torch.rand(1, 1, 41, 41)
+    bumped = x.clone()
+    bumped[0, 0, 20, 20] += 1.0
+    with torch.no_grad():
+        changed = (model(bumped) - model(x)).abs()[0, 0] > 0
+    rows = torch.nonzero(changed.any(dim=1)).flatten()
+    reach = max(60 - int(rows.min()), int(rows.max()) - 62)  # fine pixels beyond coarse cell 20's block
+    assert -(-reach // 3) == model.radius
+
+
+def test_abpn_reference_is_aligned_and_tiles_without_seams(tmp_path):
+    model = build_model("ssr-abpn", {"channels": 8, "stages": 2}).eval()
+    x = torch.rand(2, 1, 10, 12)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x)[..., 1::3, 1::3], x, atol=1e-5, rtol=0)  # untrained: bicubic
+    path = save_checkpoint(
+        tmp_path / "abpn.safetensors", _randomize(model, 4), "ssr-abpn", AsinhTransform(1.0)
+    )
+    coarse = np.random.default_rng(2).gamma(1.0, 20.0, size=(1, 30, 40)).astype("float32")
+    whole = deepcams_method(tile=512, ssr_weights=path).spatial.upsample(coarse)
+    tiled = deepcams_method(tile=8, ssr_weights=path).spatial.upsample(coarse)
+    np.testing.assert_allclose(tiled, whole, rtol=1e-4, atol=1e-5 * whole.max())
+    np.testing.assert_allclose(block_means(whole), coarse, rtol=2e-6)
+
+
+def test_sources_are_mixed_by_share_not_by_size():
+    from deepcams.models.training import Field, mix_by_share, sample_spatial
+
+    def source(value: float, frames: int) -> Field:
+        coarse = np.full((frames, 12, 12), value, dtype="float32")
+        fine = np.full((frames, 36, 36), value, dtype="float32")
+        return Field(f"{value:g}", coarse, fine, np.arange(frames, dtype=float))
+
+    small, large = source(1.0, 1), source(2.0, 50)  # 50 times more synthetic-like frames
+    fields = mix_by_share([([small], 0.7), ([large], 0.3)])
+    x, _ = sample_spatial(fields, np.random.default_rng(0), 400, 8)
+    share_small = float((x[:, 0, 0, 0] == 1.0).float().mean())
+    assert share_small == pytest.approx(0.7, abs=0.07)
+
+
+def test_cli_trains_another_architecture_on_real_and_synthetic_data(tmp_path, capsys):
+    from deepcams.cli import main
+
+    export = tmp_path / "abpn.safetensors"
+    args = ["train", "ssr", "--data", "sample", "synthetic", "--synthetic-days", "1", "--synthetic-share", "0.3",
+            "--architecture", "ssr-abpn", "--channels", "4", "--hyper", "stages=1", "--epochs", "1",
+            "--steps", "1", "--batch", "2", "--patch", "16", "--out", str(tmp_path / "run"),
+            "--export", str(export), "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    meta = read_metadata(export)
+    assert meta["architecture"] == "ssr-abpn" and meta["config"] == {"channels": 4, "stages": 1}
+    assert meta["training"]["synthetic_world"]["share_of_patches"] == 0.3
+    assert "synthetic world lon -180..180" in meta["training"]["sources"]
+    assert meta["validation"]["sources"] == ["real GEOS-CF sample lon -60..0"]  # scored on real data only
+    wrong = ["train", "ssr", "--architecture", "tsr-flow", "--out", str(tmp_path / "w"), "--quiet"]
+    assert main(wrong) == 2
+    assert "is not a ssr architecture" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["train", "ssr", "--synthetic-share", "2", "--out", str(tmp_path / "w"), "--quiet"])
+    assert exited.value.code == 2
+    assert "a share is a number from 0 to 1" in capsys.readouterr().err
+
+
+def test_cost_counts_every_convolution():
+    from deepcams.models.cost import BICUBIC_FLOPS, spatial_flops_per_pixel, temporal_flops_per_cell
+
+    model = build_model("ssr-pixel-attention", {"channels": 8, "blocks": 1})
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    macs_per_cell = sum(m.weight.numel() for m in convs)  # stride 1: one kernel per coarse cell
+    assert spatial_flops_per_pixel(model) == pytest.approx(2 * macs_per_cell / 9 + BICUBIC_FLOPS)
+    small, large = build_model("tsr-flow", {"channels": 8}), build_model("tsr-flow", {"channels": 16})
+    assert 0 < temporal_flops_per_cell(small) < temporal_flops_per_cell(large)

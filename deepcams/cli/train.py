@@ -20,6 +20,25 @@ def band(text: str) -> tuple[float, float]:
     return west, east
 
 
+def share(text: str) -> float:
+    """argparse type for a fraction in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"a share is a number from 0 to 1, got {text!r}")
+    return value
+
+
+def hyperparameter(text: str) -> tuple[str, int]:
+    """argparse type for KEY=INT."""
+    key, _, value = text.partition("=")
+    if not key.isidentifier() or not value.lstrip("-").isdigit():
+        raise argparse.ArgumentTypeError(f"a hyperparameter is KEY=INT, got {text!r}")
+    return key, int(value)
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from deepcams.models.training import TRAIN_BANDS, VAL_BAND
 
@@ -47,7 +66,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--patch", type=int, default=32, help="patch side in CAMS cells")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--architecture",
+        help="network architecture (default: the stage's; see deepcams.models.ARCHITECTURES)",
+    )
     parser.add_argument("--channels", type=int, help="network width (default: the architecture's)")
+    parser.add_argument(
+        "--hyper",
+        type=hyperparameter,
+        action="append",
+        default=[],
+        metavar="KEY=INT",
+        help="another architecture hyperparameter, e.g. blocks=3 (repeatable)",
+    )
     parser.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
     parser.add_argument(
         "--train-band",
@@ -65,6 +96,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help=f"validation longitude band (default {VAL_BAND[0]:g},{VAL_BAND[1]:g})",
     )
     parser.add_argument("--synthetic-days", type=int, default=4, help="days of synthetic world to draw")
+    parser.add_argument(
+        "--synthetic-share",
+        type=share,
+        default=0.5,
+        metavar="F",
+        help="with real and synthetic data, the share of training patches from the synthetic world",
+    )
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.safetensors")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run)
@@ -79,29 +117,40 @@ def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
 
 
 def load_sources(args: argparse.Namespace, train_bands, val_band):
-    """Training fields from every --data source, validation fields from the real ones, cut into bands."""
-    from deepcams.io import open_geoscf, open_sample_cams, open_sample_geoscf
-    from deepcams.models.training import band_fields, coarse_band_fields
+    """Training fields from every --data source and validation fields from the real ones.
 
-    train, val = [], []
+    Real sources are cut into the training and validation bands. The synthetic world holds no real
+    data, so next to real sources it trains on the whole globe (its own Europe, Africa and East Asia
+    too) and yields --synthetic-share of the patches; alone, it is split by band like real data.
+    """
+    from deepcams.io import open_geoscf, open_sample_cams, open_sample_geoscf
+    from deepcams.models.training import band_fields, coarse_band_fields, mix_by_share
+
+    real_train, real_val, synthetic = [], [], None
     for source in args.data:
-        if source == "sample":
-            ds, name = open_sample_geoscf(), "real GEOS-CF sample"
-            if args.stage == "tsr":  # real CAMS motion (3-hourly) helps the temporal stage; truth bands only
-                train += coarse_band_fields(open_sample_cams(), train_bands, "real CAMS sample")
-        elif source == "synthetic":
+        if source == "synthetic":
             try:
                 from deepcams.synthetic import make_world
             except ImportError:
                 raise DeepcamsError("the synthetic world is not available in this installation") from None
-            ds, name = make_world(days=args.synthetic_days, seed=args.seed)[1], "synthetic world"
+            synthetic = make_world(days=args.synthetic_days, seed=args.seed)[1]
+            continue
+        if source == "sample":
+            ds, name = open_sample_geoscf(), "real GEOS-CF sample"
+            if args.stage == "tsr":  # real CAMS motion (3-hourly) helps the temporal stage; truth bands only
+                real_train += coarse_band_fields(open_sample_cams(), train_bands, "real CAMS sample")
         else:
             ds, name = open_geoscf(source).load(), Path(source).name
-        train += band_fields(ds, train_bands, name)
-        val.append((source, band_fields(ds, [val_band], name)))
-    # validation scores real data: the synthetic world validates only when it is the only source
-    real = [fields for source, fields in val if source != "synthetic"]
-    return train, [f for fields in (real or [fields for _, fields in val]) for f in fields]
+        real_train += band_fields(ds, train_bands, name)
+        real_val += band_fields(ds, [val_band], name)
+    if synthetic is None:
+        return real_train, real_val
+    if not real_train:
+        name = "synthetic world"
+        return band_fields(synthetic, train_bands, name), band_fields(synthetic, [val_band], name)
+    whole = band_fields(synthetic, [(-180.0, 180.0)], "synthetic world")
+    share = args.synthetic_share
+    return mix_by_share([(real_train, 1.0 - share), (whole, share)]), real_val
 
 
 def run(args: argparse.Namespace) -> int:
@@ -112,6 +161,14 @@ def run(args: argparse.Namespace) -> int:
         raise DeepcamsError("a training band overlaps the validation band; they must be disjoint")
     train_fields, val_fields = load_sources(args, train_bands, args.val_band)
     description = {"data": list(args.data), **describe_split(train_bands, args.val_band)}
+    if "synthetic" in args.data:
+        mixed = len(set(args.data)) > 1
+        description["synthetic_world"] = {
+            "days": args.synthetic_days,
+            "seed": args.seed,
+            "area": "whole globe" if mixed else "the bands above",
+            "share_of_patches": args.synthetic_share if mixed else 1.0,
+        }
     config = TrainConfig(
         stage=args.stage,
         out=Path(args.out),
@@ -122,7 +179,8 @@ def run(args: argparse.Namespace) -> int:
         lr=args.lr,
         seed=args.seed,
         device=args.device,
-        model_config={"channels": args.channels} if args.channels else {},
+        architecture=args.architecture,
+        model_config={**({"channels": args.channels} if args.channels else {}), **dict(args.hyper)},
         resume=args.resume,
         progress=not args.quiet,
         description=description,

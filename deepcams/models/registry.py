@@ -5,15 +5,17 @@ from __future__ import annotations
 from torch import nn
 
 from deepcams.errors import DeepcamsError
+from deepcams.models.abpn import AttentionBackProjection
 from deepcams.models.ssr import SpatialSR
 from deepcams.models.tsr import TemporalSR
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {
     "tsr-flow": TemporalSR,
     "ssr-pixel-attention": SpatialSR,
+    "ssr-abpn": AttentionBackProjection,  # the reference of the skill-per-cost comparison
 }
 # which stage each architecture serves
-STAGES = {"tsr-flow": "tsr", "ssr-pixel-attention": "ssr"}
+STAGES = {"tsr-flow": "tsr", "ssr-pixel-attention": "ssr", "ssr-abpn": "ssr"}
 DEFAULT_ARCHITECTURE = {"tsr": "tsr-flow", "ssr": "ssr-pixel-attention"}
 
 

@@ -57,7 +57,3 @@ class SpatialSR(nn.Module):
         features = F.leaky_relu(self.head(x), 0.1)
         features = features + self.body(features)
         return base + self.shuffle(self.tail(features))
-
-    def macs_per_coarse_cell(self) -> int:
-        """Multiply-accumulates per coarse cell (convolutions only; the bicubic base adds 16 per pixel)."""
-        return sum(m.weight.numel() for m in self.modules() if isinstance(m, nn.Conv2d))

@@ -28,7 +28,7 @@ from deepcams.io.conventions import check_canonical
 from deepcams.methods.spatial import upsample as interpolate_spatial
 from deepcams.models.checkpoint import read_metadata, read_tensors, save_checkpoint
 from deepcams.models.inference import autocast, conserve_multiplicative, resolve_device
-from deepcams.models.registry import DEFAULT_ARCHITECTURE, build_model
+from deepcams.models.registry import DEFAULT_ARCHITECTURE, STAGES, build_model
 from deepcams.models.transform import AsinhTransform
 
 # The real sample's visible longitude bands: two train, the third validates (Atlantic, Saharan dust).
@@ -45,6 +45,7 @@ class Field:
     coarse: np.ndarray
     fine: np.ndarray | None
     hours: np.ndarray  # hours since the first frame
+    weight: float = 1.0  # sampling weight per cell-frame (sources are mixed by share, not by size)
 
 
 def _hours(ds: xr.Dataset) -> np.ndarray:
@@ -100,6 +101,19 @@ def coarse_band_fields(ds: xr.Dataset, bands: Sequence[tuple[float, float]], nam
     return fields
 
 
+def mix_by_share(groups: Sequence[tuple[list[Field], float]]) -> list[Field]:
+    """All fields, weighted so that each group yields its share of the training patches whatever its
+    size (a few real frames would otherwise drown in days of synthetic world); by size within a group."""
+    total = sum(share for fields, share in groups if fields)
+    out = []
+    for fields, share in groups:
+        cells = sum(f.coarse.size for f in fields)
+        for f in fields:
+            f.weight = share / total / cells
+            out.append(f)
+    return out
+
+
 # --- sampling ------------------------------------------------------------------------------------------
 
 
@@ -119,7 +133,7 @@ def _augment(arrays: list[np.ndarray], rng: np.random.Generator, rotate: bool) -
 
 
 def _pick(fields: list[Field], rng: np.random.Generator, patch: int) -> tuple[Field, int, int]:
-    sizes = np.array([f.coarse.shape[0] * f.coarse.shape[1] * f.coarse.shape[2] for f in fields], float)
+    sizes = np.array([f.weight * f.coarse.size for f in fields], float)
     field_ = fields[int(rng.choice(len(fields), p=sizes / sizes.sum()))]
     h, w = field_.coarse.shape[-2:]
     if h < patch or w < patch:
@@ -277,6 +291,7 @@ class TrainConfig:
     lr: float = 2e-3
     seed: int = 0
     device: str = "auto"
+    architecture: str | None = None  # default: the stage's (DEFAULT_ARCHITECTURE)
     model_config: dict = field(default_factory=dict)
     transform_scale: float = 1.0
     resume: bool = False
@@ -311,7 +326,9 @@ def train(config: TrainConfig, train_fields: list[Field], val_fields: list[Field
     if config.stage == "ssr" and any(f.fine is None for f in train_fields + val_fields):
         raise DeepcamsError("spatial training needs GEOS-CF-like fine data (CAMS files hold no truth)")
     device = resolve_device(config.device)
-    architecture = DEFAULT_ARCHITECTURE[config.stage]
+    architecture = config.architecture or DEFAULT_ARCHITECTURE[config.stage]
+    if STAGES.get(architecture) != config.stage:
+        raise DeepcamsError(f"architecture {architecture!r} is not a {config.stage} architecture")
     torch.manual_seed(config.seed)
     model = build_model(architecture, config.model_config).to(device)
     transform = AsinhTransform(config.transform_scale)
@@ -420,4 +437,12 @@ def describe_split(train_bands, val_band) -> dict:
     }
 
 
-__all__ = ["TRAIN_BANDS", "VAL_BAND", "TrainConfig", "band_fields", "coarse_band_fields", "train"]
+__all__ = [
+    "TRAIN_BANDS",
+    "VAL_BAND",
+    "TrainConfig",
+    "band_fields",
+    "coarse_band_fields",
+    "mix_by_share",
+    "train",
+]

@@ -103,11 +103,3 @@ class TemporalSR(nn.Module):
 
     def forward(self, i0: torch.Tensor, i1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         return self.synthesize(i0, i1, self.flows(i0, i1), t)
-
-    def macs_per_cell(self) -> dict[str, int]:
-        """Multiply-accumulates per CAMS cell: per frame pair (encoder x2 + flows) and per output frame."""
-        enc = sum(m.weight.numel() for m in self.encoder.modules() if isinstance(m, nn.Conv2d))
-        flow = sum(m.weight.numel() for m in self.flow.modules() if isinstance(m, nn.Conv2d))
-        synth = sum(m.weight.numel() for m in self.synth.modules() if isinstance(m, nn.Conv2d))
-        pyramid = sum(4.0**-k for k in range(self.config["scales"]))
-        return {"per_pair": int(2 * enc + flow * pyramid), "per_frame": synth}

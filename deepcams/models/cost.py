@@ -1,0 +1,41 @@
+"""Model cost in FLOPs per output pixel, counted by torch's FlopCounterMode on a probe input.
+
+The counter sees every convolution and matrix product whatever the architecture, so networks of
+different designs are compared on the same footing (docs/model-card.md, benchmarks/). Interpolation,
+warping and activations are not counted; the bicubic base of the spatial networks adds 32 FLOPs per
+pixel (16 multiply-accumulates), which `spatial_flops_per_pixel` includes.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from deepcams.grids import FACTOR
+
+BICUBIC_FLOPS = 2 * 16
+PROBE_CELLS = 64  # side of the probe input in CAMS cells: large enough that borders do not matter
+
+
+def _count(function, *args) -> int:
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        function(*args)
+    return counter.get_total_flops()
+
+
+def spatial_flops_per_pixel(model: nn.Module) -> float:
+    """FLOPs of an S-SR network per GEOS-CF output pixel."""
+    x = torch.zeros(1, 1, PROBE_CELLS, PROBE_CELLS)
+    return _count(model, x) / (FACTOR * FACTOR * PROBE_CELLS**2) + BICUBIC_FLOPS
+
+
+def temporal_flops_per_cell(model: nn.Module, step: int = 3) -> float:
+    """FLOPs of a T-SR network per hourly output frame and CAMS cell: each pair of 3-hourly frames
+    gives `step` hourly frames, `step - 1` of them synthesised from one shared flow estimate."""
+    x = torch.zeros(1, 1, PROBE_CELLS, PROBE_CELLS)
+    t = torch.full((1,), 0.5)
+    flows = model.flows(x, x)
+    per_pair = _count(model.flows, x, x)
+    per_frame = _count(model.synthesize, x, x, flows, t)
+    return (per_pair + (step - 1) * per_frame) / step / PROBE_CELLS**2
