@@ -32,7 +32,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# the shipped model weights, trained on the real sample's visible bands (docs/model-card.md): minutes on 2 free cores
+# the shipped model weights, trained on the real sample's training bands plus the synthetic world (docs/model-card.md)
 weights: $(STAMP)
 	nice -n 10 $(VENV)/bin/python scripts/train_weights.py
 

@@ -42,7 +42,6 @@ def global_frame_seconds(path: str, repeat: int = 2) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoints", nargs="+")
-    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args()
 
     truth = dc.open_sample_geoscf()
@@ -68,7 +67,7 @@ def main() -> None:
     table["rmse / bicubic"] = table["rmse"] / table.loc["bicubic", "rmse"]
     table = table.round({"kflops_per_pixel": 1, "global_frame_s": 2, "mae": 4, "rmse": 4})
     table = table.round({"mae / bicubic": 4, "rmse / bicubic": 4})
-    print(table.to_markdown() if args.markdown else table.to_string())
+    print(table.to_string())
 
 
 if __name__ == "__main__":

@@ -175,7 +175,10 @@ def test_short_training_lowers_validation_loss(real_geoscf, tmp_path):
     assert np.all(log["bicubic_mae"] == log["bicubic_mae"][0])  # baseline on the same validation data
     with pytest.raises(DeepcamsError, match="already holds a training run"):
         train(config, train_fields, val_fields)
-    config.resume, config.epochs = True, 3
+    config.resume, config.steps = True, 13
+    with pytest.raises(DeepcamsError, match="other data or settings"):
+        train(config, train_fields, val_fields)
+    config.steps, config.epochs = 12, 3
     meta = train(config, train_fields, val_fields)
     assert np.genfromtxt(tmp_path / "run" / "log.csv", delimiter=",", names=True)["epoch"][-1] == 3
     assert meta["training"]["epochs"] == 3 and meta["validation"]["scores"]["val_loss"] == log_last_loss(

@@ -339,6 +339,11 @@ def train(config: TrainConfig, train_fields: list[Field], val_fields: list[Field
         meta = read_metadata(last)
         if meta["architecture"] != architecture or meta["config"] != dict(model.config):
             raise DeepcamsError(f"{last} was trained with another architecture or hyperparameters")
+        if meta.get("recipe") != _recipe(config, train_fields):
+            raise DeepcamsError(
+                f"{last} was trained with other data or settings (only --epochs may change on --resume); "
+                "choose another --out"
+            )
         model.load_state_dict({k: v.to(device) for k, v in read_tensors(last, "model.").items()})
         _load_optimizer(optimizer, read_tensors(last, "optim."))
         start = int(meta["epoch"])
@@ -396,9 +401,8 @@ def train(config: TrainConfig, train_fields: list[Field], val_fields: list[Field
         if config.progress:
             shown = ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch")
             tqdm.write(f"{config.stage} epoch {epoch + 1}: {shown}")
-        save_checkpoint(
-            last, model, architecture, transform, {"epoch": epoch + 1}, _optimizer_tensors(optimizer)
-        )
+        state = {"epoch": epoch + 1, "recipe": _recipe(config, train_fields)}
+        save_checkpoint(last, model, architecture, transform, state, _optimizer_tensors(optimizer))
     metadata = {
         "grids": {"input": "CAMS EAC4 0.75 deg (241 x 480)", "output": "GEOS-CF 0.25 deg (721 x 1440)"},
         "training": {
@@ -415,6 +419,19 @@ def train(config: TrainConfig, train_fields: list[Field], val_fields: list[Field
     }
     save_checkpoint(final, model.cpu(), architecture, transform, metadata)
     return read_metadata(final)
+
+
+def _recipe(config: TrainConfig, train_fields: list[Field]) -> dict:
+    """What a resumed run must share with the interrupted one: everything but the number of epochs."""
+    return {
+        "steps": config.steps,
+        "batch": config.batch,
+        "patch": config.patch,
+        "lr": config.lr,
+        "seed": config.seed,
+        "transform_scale": config.transform_scale,
+        "sources": [[f.name, list(f.coarse.shape), round(f.weight * f.coarse.size, 6)] for f in train_fields],
+    }
 
 
 def _log(path: Path, row: dict) -> None:
