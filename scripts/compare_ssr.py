@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -51,7 +52,7 @@ def main() -> None:
     rows = {"bicubic": {"architecture": "bicubic", "config": "", "parameters": 0, "kflops_per_pixel": 0.0}}
     for path in args.checkpoints:
         model, _, meta = load_checkpoint(path, stage="ssr")
-        label = path
+        label = Path(path).parent.name if Path(path).name == "model.safetensors" else path
         runs[label] = dc.downscale(coarse, deepcams_method(ssr_weights=path, device="cpu"), bbox=VAL_BBOX)
         rows[label] = {
             "architecture": meta["architecture"],
@@ -62,7 +63,7 @@ def main() -> None:
             "training_data": " + ".join(meta.get("training", {}).get("data", [])),
         }
     scores = compare(runs, region)
-    table = pd.DataFrame(rows).T.join(scores[["mae", "rmse"]])
+    table = pd.DataFrame(rows).T.infer_objects().join(scores[["mae", "rmse"]])
     table["mae / bicubic"] = table["mae"] / table.loc["bicubic", "mae"]
     table["rmse / bicubic"] = table["rmse"] / table.loc["bicubic", "rmse"]
     table = table.round({"kflops_per_pixel": 1, "global_frame_s": 2, "mae": 4, "rmse": 4})

@@ -308,3 +308,18 @@ def test_cost_counts_every_convolution():
     assert spatial_flops_per_pixel(model) == pytest.approx(2 * macs_per_cell / 9 + BICUBIC_FLOPS)
     small, large = build_model("tsr-flow", {"channels": 8}), build_model("tsr-flow", {"channels": 16})
     assert 0 < temporal_flops_per_cell(small) < temporal_flops_per_cell(large)
+
+
+def test_warp_positions_keep_float32_precision_under_half_precision():
+    """On CUDA the networks run under float16 autocast; sub-cell motion must survive on a 480-column grid."""
+    from deepcams.models.tsr import warp
+
+    columns = torch.arange(480, dtype=torch.float32)
+    field = torch.sin(2 * torch.pi * columns / 16).expand(1, 1, 8, 480).contiguous()
+    flow = torch.zeros(1, 2, 8, 480)
+    flow[:, 0] = 0.1  # a tenth of a cell eastward
+    exact = warp(field, flow)
+    half = warp(field.half(), flow.half())
+    assert half.dtype == torch.float16
+    torch.testing.assert_close(half.float()[..., 1:-1], exact[..., 1:-1], atol=3e-3, rtol=0)
+    assert (exact - field).abs().max() > 0.03  # the motion itself is well above that tolerance

@@ -20,7 +20,13 @@ from torch.nn import functional as F
 
 
 def warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """Backward warp: out(p) = x(p + flow(p)), flow (B, 2, H, W) in pixels (dx along lon, dy along lat)."""
+    """Backward warp: out(p) = x(p + flow(p)), flow (B, 2, H, W) in pixels (dx along lon, dy along lat).
+
+    Sampling positions are computed in float32 even under float16 autocast: in float16 a position near
+    column 400 of a 480-column grid is only resolved to a quarter of a cell.
+    """
+    dtype = x.dtype
+    x, flow = x.float(), flow.float()
     _, _, height, width = x.shape
     ys = torch.arange(height, device=x.device, dtype=x.dtype)
     xs = torch.arange(width, device=x.device, dtype=x.dtype)
@@ -31,7 +37,9 @@ def warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
         (2 * px / max(width - 1, 1) - 1, 2 * py / max(height - 1, 1) - 1),
         dim=-1,
     )
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=True)
+    with torch.autocast(x.device.type, enabled=False):
+        out = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=True)
+    return out.to(dtype)
 
 
 def _block(cin: int, cout: int, channels: int) -> nn.Sequential:
