@@ -18,40 +18,46 @@ WEIGHTS = "deepcams/data/weights"
 
 RECIPES = {
     "ssr": {
+        "model": {"architecture": "ssr-abpn", "channels": 16, "stages": 2},
         "synthetic_share": 0.2,
-        "optimisation": [
-            "--epochs",
-            "24",
-            "--steps",
-            "100",
-            "--batch",
-            "16",
-            "--patch",
-            "32",
-            "--lr",
-            "1e-3",
-        ],
+        "optimisation": {"epochs": 24, "steps": 100, "batch": 16, "patch": 32, "lr": 1e-3},
     },
     "tsr": {
+        "model": {"architecture": "tsr-flow", "channels": 24, "scales": 3},
         "synthetic_share": 0.25,
-        "optimisation": ["--epochs", "8", "--steps", "60", "--batch", "8", "--patch", "48", "--lr", "1e-3"],
+        "optimisation": {"epochs": 8, "steps": 60, "batch": 8, "patch": 48, "lr": 1e-3},
     },
 }
 
 
+def model_options(model: dict) -> list[str]:
+    """`deepcams train` options for an architecture and its hyperparameters."""
+    options = ["--architecture", model["architecture"]]
+    for key, value in model.items():
+        if key != "architecture":
+            options += ["--channels", str(value)] if key == "channels" else ["--hyper", f"{key}={value}"]
+    return options
+
+
+def optimisation_options(settings: dict) -> list[str]:
+    return [option for key, value in settings.items() for option in (f"--{key}", f"{value:g}")]
+
+
 def run(stage: str, quiet: bool) -> int:
     recipe = RECIPES[stage]
-    args = [
-        "train",
-        stage,
-        "--data",
-        "sample",
-        "synthetic",
-        "--synthetic-share",
-        f"{recipe['synthetic_share']:g}",
+    args = ["train", stage, *model_options(recipe["model"])]
+    args += ["--data", "sample", "synthetic", "--synthetic-share", f"{recipe['synthetic_share']:g}"]
+    args += optimisation_options(recipe["optimisation"])
+    args += [
+        "--out",
+        f"runs/{stage}",
+        "--resume",
+        "--seed",
+        "0",
+        "--export",
+        f"{WEIGHTS}/{stage}.safetensors",
     ]
-    args += [*recipe["optimisation"], "--out", f"runs/{stage}", "--resume", "--seed", "0"]
-    args += ["--export", f"{WEIGHTS}/{stage}.safetensors"] + (["--quiet"] if quiet else [])
+    args += ["--quiet"] if quiet else []
     print("deepcams " + " ".join(args), flush=True)
     return main(args)
 

@@ -166,6 +166,7 @@ def test_short_training_lowers_validation_loss(real_geoscf, tmp_path):
         patch=24,
         lr=3e-3,
         progress=False,
+        architecture="ssr-pixel-attention",
         model_config={"channels": 8, "blocks": 1},
     )
     train(config, train_fields, val_fields)

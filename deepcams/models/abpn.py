@@ -1,7 +1,7 @@
-"""Spatial super-resolution x3 by attention back-projection (ABPN-style, Liu et al. 2019).
+"""Spatial super-resolution x3 by attention back-projection (ABPN-style, Liu et al. 2019): the shipped S-SR.
 
-The reference design for the skill-per-cost comparison with the efficient `ssr-pixel-attention`
-(docs/model-card.md): features live at BOTH resolutions and are projected up and down repeatedly, each
+It won the skill-per-cost comparison with the cheaper `ssr-pixel-attention` (docs/model-card.md):
+features live at BOTH resolutions and are projected up and down repeatedly, each
 projection correcting itself by its own back-projected error (DBPN's up- and down-projection units), the
 fine features pass a spatial attention gate, and all fine features are fused at the end. Upsampling is a
 coarse 3 x 3 convolution followed by PixelShuffle x3, downsampling a 3 x 3 convolution of stride 3, so
@@ -86,7 +86,7 @@ class SpatialAttention(nn.Module):
 class AttentionBackProjection(nn.Module):
     """(B, 1, h, w) transformed coarse values -> (B, 1, 3h, 3w) transformed fine values."""
 
-    def __init__(self, channels: int = 32, stages: int = 3):
+    def __init__(self, channels: int = 16, stages: int = 2):
         super().__init__()
         self.config = {"channels": channels, "stages": stages}
         self.head = nn.Conv2d(1, channels, 3, padding=1)

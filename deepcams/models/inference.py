@@ -22,7 +22,8 @@ from deepcams.methods.registry import Method
 from deepcams.methods.spatial import block_means
 from deepcams.models.checkpoint import load_checkpoint, sha256
 
-DEFAULT_TILE = 128  # coarse cells per tile side: about 30 MB of activations per frame on the CPU
+DEFAULT_TILE = 128  # coarse cells per tile side
+BATCH_CELLS = 16_384  # coarse cells per network call (frames x tile cells), at least one frame
 
 
 def default_weights(stage: str) -> Path:
@@ -92,11 +93,17 @@ class DeepSpatial:
 
     @torch.inference_mode()
     def _run(self, coarse: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(np.ascontiguousarray(coarse, dtype="float32")).to(self.device)[:, None]
-        with autocast(self.device):
-            y = self.model(self.transform.forward(x))
-        fine = torch.clamp(self.transform.inverse(y.float()), min=0.0)
-        return fine[:, 0].cpu().numpy()
+        # a few frames at a time: on the CPU, batches of fine-resolution activations larger than the
+        # caches ran 3 times slower per frame (benchmarks/bench_downscale.py, region case)
+        frames = max(1, BATCH_CELLS // (coarse.shape[-2] * coarse.shape[-1]))
+        out = []
+        for k in range(0, coarse.shape[0], frames):
+            chunk = np.ascontiguousarray(coarse[k : k + frames], dtype="float32")
+            x = torch.from_numpy(chunk).to(self.device)[:, None]
+            with autocast(self.device):
+                y = self.model(self.transform.forward(x))
+            out.append(torch.clamp(self.transform.inverse(y.float()), min=0.0)[:, 0].cpu().numpy())
+        return np.concatenate(out)
 
     def upsample(self, coarse: np.ndarray, row_weights: np.ndarray | None = None) -> np.ndarray:
         lead = coarse.shape[:-2]

@@ -12,11 +12,11 @@ from deepcams.models.tsr import TemporalSR
 ARCHITECTURES: dict[str, type[nn.Module]] = {
     "tsr-flow": TemporalSR,
     "ssr-pixel-attention": SpatialSR,
-    "ssr-abpn": AttentionBackProjection,  # the reference of the skill-per-cost comparison
+    "ssr-abpn": AttentionBackProjection,
 }
 # which stage each architecture serves
 STAGES = {"tsr-flow": "tsr", "ssr-pixel-attention": "ssr", "ssr-abpn": "ssr"}
-DEFAULT_ARCHITECTURE = {"tsr": "tsr-flow", "ssr": "ssr-pixel-attention"}
+DEFAULT_ARCHITECTURE = {"tsr": "tsr-flow", "ssr": "ssr-abpn"}  # the shipped weights' (docs/model-card.md)
 
 
 def build_model(name: str, config: dict | None = None) -> nn.Module:

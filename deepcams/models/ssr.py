@@ -1,5 +1,7 @@
 """Spatial super-resolution x3 (CAMS grid -> GEOS-CF grid): a pixel-attention residual network.
 
+The cheaper alternative to the shipped `ssr-abpn` (docs/model-card.md compares their skill per cost).
+
 In the spirit of ABPN (attention back-projection) but built for CPU cost: every convolution runs at the
 coarse resolution, the 3 x 3 sub-pixels of each cell come out of one late PixelShuffle, and the result is
 a residual on the bicubic upsampling of the input. The back-projection step (the output's block means
