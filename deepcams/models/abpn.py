@@ -1,13 +1,12 @@
 """Spatial super-resolution x3 by attention back-projection (ABPN-style, Liu et al. 2019): the shipped S-SR.
 
-It won the skill-per-cost comparison with the cheaper `ssr-pixel-attention` (docs/model-card.md):
-features live at BOTH resolutions and are projected up and down repeatedly, each
-projection correcting itself by its own back-projected error (DBPN's up- and down-projection units), the
-fine features pass a spatial attention gate, and all fine features are fused at the end. Upsampling is a
-coarse 3 x 3 convolution followed by PixelShuffle x3, downsampling a 3 x 3 convolution of stride 3, so
-both keep the grids' alignment (coarse cell i covers fine pixels 3i .. 3i + 2 of a patch). Like the
-efficient network, the result is a residual on the bicubic upsampling, and nothing pools globally, so
-tiled inference equals untiled inference.
+It has better skill per FLOP than `ssr-pixel-attention` (docs/model-card.md). Features live at BOTH
+resolutions and are projected up and down repeatedly, each projection correcting itself by its own
+back-projected error (DBPN's up- and down-projection units); the fine features pass a spatial attention
+gate, and all fine features are fused at the end. Upsampling is a coarse 3 x 3 convolution followed by
+PixelShuffle x3, downsampling a 3 x 3 convolution of stride 3, so both keep the grids' alignment (coarse
+cell i covers fine pixels 3i .. 3i + 2 of a patch). The result is a residual on the bicubic upsampling,
+and nothing pools globally, so tiled inference equals untiled inference.
 """
 
 from __future__ import annotations
@@ -80,7 +79,7 @@ class SpatialAttention(nn.Module):
         self.conv = nn.Conv2d(channels, 1, 3, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * (2 * torch.sigmoid(self.conv(x)))  # starts as the identity gate (sigmoid(0) = 1/2)
+        return x * (2 * torch.sigmoid(self.conv(x)))  # a neutral gate (logit 0) passes features unchanged
 
 
 class AttentionBackProjection(nn.Module):
