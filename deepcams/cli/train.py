@@ -99,9 +99,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--synthetic-share",
         type=share,
-        default=0.5,
+        default=0.2,
         metavar="F",
-        help="with real and synthetic data, the share of training patches from the synthetic world",
+        help="with real and synthetic data, the share of training patches from the synthetic world "
+        "(default 0.2, the shipped S-SR's; docs/model-card.md)",
     )
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.safetensors")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
