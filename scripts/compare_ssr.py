@@ -12,6 +12,7 @@ scripts/evaluate_weights.py. Usage:
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -25,7 +26,8 @@ from deepcams.models.checkpoint import load_checkpoint
 from deepcams.models.cost import spatial_flops_per_pixel
 from deepcams.models.inference import deepcams_method
 
-VAL_BBOX = "-53,-90,-7,90"  # the held-out band lon [-60, 0) less 7 deg at each side (the halo)
+sys.path.insert(0, str(Path(__file__).parent))
+from evaluate_weights import VAL_BBOX  # noqa: E402  the held-out band less the halo
 
 
 def global_frame_seconds(path: str, repeat: int = 2) -> float:
