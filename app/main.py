@@ -2,19 +2,21 @@
 
 Extra data roots: `panel serve app --args --data DIR [--data DIR2]` or DEEPCAMS_DATA=DIR1:DIR2; OpenAQ
 station files (points coloured by bias on each method's map): `--stations FILE` (repeatable) or
-DEEPCAMS_STATIONS=FILE1:FILE2. Data, stations, models and coastlines load once per server process inside
-the `deepcams.dashboard` modules.
+DEEPCAMS_STATIONS=FILE1:FILE2 (`deepcams.sources.parse_app_args`). Data, stations, models and coastlines load
+once per server process inside the library (`deepcams.sources`, `deepcams.dashboard`).
 """
 
 import sys
 
 import panel as pn
 
-from deepcams.dashboard import Dashboard, roots_from, stations_from
+from deepcams.dashboard import Dashboard
+from deepcams.sources import parse_app_args
 
 pn.extension(notifications=True, sizing_mode="stretch_width")
 
-dashboard = Dashboard(roots=roots_from(sys.argv[1:]), stations=stations_from(sys.argv[1:]))
+options = parse_app_args(sys.argv[1:])
+dashboard = Dashboard(roots=options.roots, stations=options.stations)
 pn.template.BootstrapTemplate(
     title="deepcams: CAMS PM2.5 downscaled to 0.25 deg hourly",
     sidebar=[dashboard.controls()],

@@ -5,26 +5,25 @@ regions, coarsening) -> `deepcams.methods` (baselines, learned models) -> `deepc
 downscaling) -> `deepcams.metrics`.
 """
 
-__version__ = "0.1.0"
-
-from deepcams.errors import DeepcamsError  # noqa: E402
-from deepcams.grids import CAMS, GEOSCF, BBox, coarsen, select_region  # noqa: E402
-from deepcams.io import (  # noqa: E402
+from deepcams._version import __version__
+from deepcams.errors import DeepcamsError
+from deepcams.grids import CAMS, GEOSCF, BBox, coarsen, select_region
+from deepcams.io import (
     open_any,
     open_cams,
     open_dataset,
     open_geoscf,
     open_mat,
-    open_sample_cams,
-    open_sample_geoscf,
     to_netcdf,
     to_zarr,
 )
-from deepcams.methods import available_methods, get_method  # noqa: E402
-from deepcams.metrics import compare, evaluate, summarize  # noqa: E402
-from deepcams.pipeline import downscale, simulate  # noqa: E402
+from deepcams.methods import available_methods, get_method
+from deepcams.metrics import compare, evaluate, summarize
+from deepcams.pipeline import downscale, simulate
+from deepcams.sources import open_sample_cams, open_sample_geoscf
 
 __all__ = [
+    "__version__",
     "CAMS",
     "GEOSCF",
     "BBox",

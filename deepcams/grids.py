@@ -99,6 +99,24 @@ def grid_of(da: xr.DataArray | xr.Dataset) -> Grid:
     raise DeepcamsError("field is on neither the CAMS 0.75 deg nor the GEOS-CF 0.25 deg grid")
 
 
+def require_grid(data: xr.DataArray | xr.Dataset, grid: Grid, what: str, hint: str = "") -> None:
+    """Refuse data that is not `grid` or one contiguous box of it: nodes off the grid, or gaps between them.
+
+    The error names `what` was checked (e.g. "downscale input") and ends with `hint` (what to do instead).
+    """
+    problem = None
+    if not grid.contains(data):
+        problem = "coordinates off the grid nodes"
+    else:
+        for name in ("lat", "lon"):
+            values = np.asarray(data[name].values, dtype="float64")
+            if values.size > 1 and not np.allclose(np.diff(values), grid.step, atol=1e-4):
+                problem = f"{name} spacing is not the regular {grid.step:g} deg"
+                break
+    if problem is not None:
+        raise DeepcamsError(f"{what} is not on the {grid.name} grid ({problem}){f'; {hint}' if hint else ''}")
+
+
 # --- regions -------------------------------------------------------------------------------------------
 
 
@@ -140,7 +158,7 @@ class BBox:
     @property
     def width(self) -> float:
         """Longitude extent in degrees, across the antimeridian when W > E."""
-        west, east = float(_wrap(self.west)), float(_wrap(self.east))
+        west, east = float(wrap_lon(self.west)), float(wrap_lon(self.east))
         width = (east - west) % 360.0
         return 360.0 if width == 0 and self.east - self.west >= 360.0 else width
 
@@ -148,11 +166,10 @@ class BBox:
         return f"{self.west:g},{self.south:g},{self.east:g},{self.north:g}"
 
 
-GLOBE = BBox(-180.0, -90.0, 180.0, 90.0)
-
-
-def _wrap(lon):
-    return (np.asarray(lon, dtype="float64") + 180.0) % 360.0 - 180.0
+def wrap_lon(lon, start: float = -180.0) -> np.ndarray:
+    """Longitudes moved by whole turns into [start, start + 360): [-180, 180) by default, or onto a
+    regional axis that runs past 180 when `start` is its first longitude."""
+    return start + (np.asarray(lon, dtype="float64") - start) % 360.0
 
 
 def _positions(
@@ -179,7 +196,7 @@ def region_lon(grid: Grid, bbox: BBox) -> np.ndarray:
     """
     if bbox.width >= 360.0:
         return grid.lon
-    west = float(_wrap(bbox.west))
+    west = float(wrap_lon(bbox.west))
     first = np.ceil((west + 180.0) / grid.step - 1e-9) * grid.step - 180.0
     last = west + bbox.width
     count = int(np.floor((last - first) / grid.step + 1e-9)) + 1
@@ -231,6 +248,93 @@ def take(
         )
     out = data.isel(lat=xr.DataArray(rows, dims="lat"), lon=xr.DataArray(cols, dims="lon"))
     return out.assign_coords(lat=lat_coord(lat), lon=lon_coord(lon))
+
+
+# --- footprint of a downscaling run --------------------------------------------------------------------
+
+
+def target_axes(bbox: BBox | None) -> tuple[np.ndarray, np.ndarray]:
+    """The GEOS-CF lat and lon axes of the output for a box (None: the globe); a box without pixels is an error."""
+    if bbox is None:
+        return GEOSCF.lat, GEOSCF.lon
+    lat, lon = region_lat(GEOSCF, bbox), region_lon(GEOSCF, bbox)
+    if lat.size == 0 or lon.size == 0:
+        raise DeepcamsError(f"bbox {bbox} holds no GEOS-CF grid points")
+    return lat, lon
+
+
+@dataclass(frozen=True, eq=False)
+class Footprint:
+    """What a box needs from the CAMS grid, and how its output is cut from the x3 upsampled halo block.
+
+    A run reads the `coarse_*` nodes (the box's cells plus a halo, wrapping longitude and mirroring across
+    the poles), upsamples them x3 and keeps `block[..., rows, cols]`, which lies exactly on the `fine_*`
+    axes. `input_*` are the nodes a regional input must itself hold (the halo may replicate its edge).
+    `row_weights` (one per block row) is 0 for rows mirrored beyond a pole: the pole cells are half cells.
+    """
+
+    fine_lat: np.ndarray
+    fine_lon: np.ndarray
+    coarse_lat: np.ndarray
+    coarse_lon: np.ndarray
+    input_lat: np.ndarray
+    input_lon: np.ndarray
+    rows: slice
+    cols: slice
+    row_weights: np.ndarray
+
+    @property
+    def block_lat(self) -> np.ndarray:
+        """Latitudes of the upsampled block's rows (beyond +-90 in a halo across a pole)."""
+        return _fine_axis(self.coarse_lat)
+
+    @property
+    def block_lon(self) -> np.ndarray:
+        return _fine_axis(self.coarse_lon)
+
+
+def footprint(bbox: BBox | None, halo: int = 1) -> Footprint:
+    """The footprint of a run over `bbox` (None: the globe) whose spatial method needs `halo` CAMS cells."""
+    fine_lat, fine_lon = target_axes(bbox)
+    coarse_lat, coarse_lon = _coarse_axis(fine_lat, halo), _coarse_axis(fine_lon, halo)
+    block_lat, block_lon = _fine_axis(coarse_lat), _fine_axis(coarse_lon)
+    row0 = int(np.rint((fine_lat[0] - block_lat[0]) / GEOSCF.step))
+    col0 = int(np.rint((fine_lon[0] - block_lon[0]) / GEOSCF.step))
+    return Footprint(
+        fine_lat=fine_lat,
+        fine_lon=fine_lon,
+        coarse_lat=coarse_lat,
+        coarse_lon=coarse_lon,
+        input_lat=_nodes_inside(fine_lat),
+        input_lon=_nodes_inside(fine_lon),
+        rows=slice(row0, row0 + fine_lat.size),
+        cols=slice(col0, col0 + fine_lon.size),
+        row_weights=(np.abs(block_lat) <= 90.0 + 1e-9).astype("float64"),
+    )
+
+
+def _coarse_axis(fine: np.ndarray, halo: int) -> np.ndarray:
+    """CAMS nodes whose blocks cover the fine axis, plus `halo` cells each side."""
+    step = CAMS.step
+    first = np.rint(fine[0] / step) - halo
+    last = np.rint(fine[-1] / step) + halo
+    return step * np.arange(first, last + 1)
+
+
+def _fine_axis(coarse: np.ndarray) -> np.ndarray:
+    """The GEOS-CF pixels of the CAMS cells on a contiguous coarse axis (x3 upsampling)."""
+    return coarse[0] - GEOSCF.step + GEOSCF.step * np.arange(FACTOR * coarse.size)
+
+
+def _nodes_inside(fine: np.ndarray) -> np.ndarray:
+    """CAMS nodes within the fine axis's extent (the nearest one for a box narrower than a cell).
+
+    These are the cells an area download from the ADS for the same box holds: a regional input must
+    have them all; the pixels beyond its outermost nodes, and the halo, replicate its edge.
+    """
+    step = CAMS.step
+    nodes = step * np.arange(np.ceil(fine[0] / step - 1e-9), np.floor(fine[-1] / step + 1e-9) + 1)
+    return nodes if nodes.size else _coarse_axis(fine[:1], 0)
 
 
 # --- coarsening ----------------------------------------------------------------------------------------

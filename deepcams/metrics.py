@@ -1,7 +1,7 @@
 """Skill scores between a prediction and a truth on the same grid: RMSE, MAE, bias, Pearson R, SSIM, PSNR.
 
-NaN-aware (a pixel counts only where both are finite), optionally cos(latitude)-weighted, per time step
-and aggregated over all steps, over a region.
+NaN-aware (a pixel counts only where both are finite), optionally weighted by pixel area (~ cos(latitude)),
+per time step and aggregated over all steps, over a region.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import xarray as xr
 from scipy.ndimage import gaussian_filter
 
 from deepcams.errors import DeepcamsError
-from deepcams.grids import BBox, select_region
+from deepcams.grids import BBox, area_weights, grid_of, select_region, wrap_lon
 from deepcams.io.conventions import check_canonical
 
 METRICS = ("rmse", "mae", "bias", "r", "ssim", "psnr")
@@ -20,10 +20,13 @@ METRICS = ("rmse", "mae", "bias", "r", "ssim", "psnr")
 HIGHER_IS_BETTER = {"rmse": False, "mae": False, "bias": None, "r": True, "ssim": True, "psnr": True}
 
 
-def _weights(lat: np.ndarray, shape: tuple[int, ...], weighted: bool) -> np.ndarray:
+def _weights(field: xr.DataArray, weighted: bool) -> np.ndarray:
+    """Per-pixel weights of a (time, lat, lon) field: ones, or each row's area (`scores` normalises them)."""
+    shape = field.shape[1:]
     if not weighted:
         return np.ones(shape)
-    return np.broadcast_to(np.cos(np.radians(lat))[:, None], shape).copy()
+    rows = area_weights(field["lat"].values, grid_of(field).step)
+    return np.broadcast_to(rows[:, None], shape).copy()
 
 
 def scores(pred: np.ndarray, truth: np.ndarray, weight: np.ndarray | None = None) -> dict[str, float]:
@@ -92,7 +95,7 @@ def _aligned(
     if times.size == 0:
         raise DeepcamsError("prediction and truth share no time steps")
     p, t = p.sel(time=times), t.sel(time=times)
-    wrap = lambda lon: np.round((lon + 180.0) % 360.0 - 180.0, 6)  # noqa: E731
+    wrap = lambda lon: np.round(wrap_lon(lon), 6)  # noqa: E731
     lat = np.intersect1d(np.round(p["lat"].values, 6), np.round(t["lat"].values, 6))
     lon = np.intersect1d(wrap(p["lon"].values), wrap(t["lon"].values))
     if lat.size == 0 or lon.size == 0:
@@ -112,7 +115,7 @@ def evaluate(
     p, t = _aligned(pred, truth, bbox)
     pv = p.values
     tv = t.values
-    weight = _weights(p["lat"].values, pv.shape[1:], weighted)
+    weight = _weights(p, weighted)
     rows = []
     for k in range(pv.shape[0]):
         row = scores(pv[k], tv[k], weight)
@@ -127,7 +130,7 @@ def summarize(
 ) -> dict[str, float]:
     """Scores aggregated over all common time steps and pixels (SSIM: the mean over frames)."""
     p, t = _aligned(pred, truth, bbox)
-    weight = _weights(p["lat"].values, p.shape[1:], weighted)
+    weight = _weights(p, weighted)
     total = scores(p.values, t.values, weight[None])
     frames = np.array([ssim(a, b) for a, b in zip(p.values, t.values, strict=True)])
     total["ssim"] = float(frames[np.isfinite(frames)].mean()) if np.isfinite(frames).any() else float("nan")

@@ -15,10 +15,11 @@ import pandas as pd
 import xarray as xr
 from tqdm.auto import tqdm
 
+from deepcams._version import __version__
 from deepcams.errors import DeepcamsError
-from deepcams.grids import CAMS, FACTOR, GEOSCF, BBox, region_lat, region_lon, take
+from deepcams.grids import CAMS, GEOSCF, BBox, footprint, require_grid, take
 from deepcams.io.conventions import check_canonical, pm25_dataset
-from deepcams.methods import DEFAULT_METHOD, Method, get_method
+from deepcams.methods import DEFAULT_METHOD, MassTally, Method, get_method
 
 # Refuse requests whose output would not fit comfortably in memory (float32 bytes).
 MAX_OUTPUT_BYTES = 8 * 1024**3
@@ -55,42 +56,53 @@ def time_step_hours(times: np.ndarray) -> int:
     return int(round(steps[0]))
 
 
-def _target_axes(bbox: BBox | None) -> tuple[np.ndarray, np.ndarray]:
-    if bbox is None:
-        return GEOSCF.lat, GEOSCF.lon
-    lat, lon = region_lat(GEOSCF, bbox), region_lon(GEOSCF, bbox)
-    if lat.size == 0 or lon.size == 0:
-        raise DeepcamsError(f"bbox {bbox} holds no GEOS-CF grid points")
-    return lat, lon
+def with_context(ds: xr.Dataset, selected: xr.Dataset, steps: int) -> xr.Dataset:
+    """`selected` (regular steps of `ds`) plus up to `steps` more steps of `ds` before and after it.
 
-
-def _coarse_axis(fine: np.ndarray, halo: int) -> np.ndarray:
-    """CAMS nodes whose blocks cover the fine axis, plus `halo` cells each side."""
-    step = CAMS.step
-    first = np.rint(fine[0] / step) - halo
-    last = np.rint(fine[-1] / step) + halo
-    return step * np.arange(first, last + 1)
-
-
-def _nodes_inside(fine: np.ndarray) -> np.ndarray:
-    """CAMS nodes within the fine axis's extent (the nearest one for a box narrower than a cell).
-
-    These are the cells an area download from the ADS for the same box holds: a regional input must
-    have them all; the pixels beyond its outermost nodes, and the halo, replicate its edge.
+    The context ends early where `ds` has no frame at the next regular step (the data's edge or a gap).
     """
-    step = CAMS.step
-    nodes = step * np.arange(np.ceil(fine[0] / step - 1e-9), np.floor(fine[-1] / step + 1e-9) + 1)
-    return nodes if nodes.size else _coarse_axis(fine[:1], 0)
+    chosen = list(pd.DatetimeIndex(selected["time"].values))
+    if steps == 0 or len(chosen) < 2:
+        return selected
+    step = chosen[1] - chosen[0]
+    available = set(pd.DatetimeIndex(ds["time"].values))
+
+    def run(edge: pd.Timestamp, direction: int) -> list[pd.Timestamp]:
+        found = []
+        while len(found) < steps and (edge + direction * step * (len(found) + 1)) in available:
+            found.append(edge + direction * step * (len(found) + 1))
+        return found
+
+    return ds.sel(time=run(chosen[0], -1)[::-1] + chosen + run(chosen[-1], 1))
 
 
 def estimate_output_bytes(ds: xr.Dataset, bbox: BBox | str | None = None, start=None, end=None) -> int:
     """Bytes of float32 output a request would produce (checked before any work starts)."""
     bbox = BBox.parse(bbox)
     ds = select_times(ds, start, end)
-    lat, lon = _target_axes(bbox)
+    region = footprint(bbox)
     step = time_step_hours(ds["time"].values)
     hours = 1 + (ds.sizes["time"] - 1) * step
-    return 4 * hours * lat.size * lon.size
+    return 4 * hours * region.fine_lat.size * region.fine_lon.size
+
+
+def product_attrs(method: Method, source: dict, bbox: BBox | None, step: int) -> dict:
+    """Global attributes of a downscaled product: what it was made from and with (`downscale`, `produce`).
+
+    Only what describes the method itself comes from it; numbers a run measured are added by that run.
+    """
+    return {
+        "title": "PM2.5 downscaled to the GEOS-CF 0.25 deg hourly grid",
+        "source": source.get("source", "CAMS"),
+        "method": method.name,
+        "temporal_method": method.temporal.name,
+        "spatial_method": method.spatial.name,
+        "input_time_step_hours": step,
+        "bbox": str(bbox) if bbox is not None else "global",
+        "deepcams_version": __version__,
+        **{k: v for k, v in source.items() if k in ("attribution", "licence", "generator", "input_files")},
+        **{k: v for k, v in method.attrs.items() if isinstance(v, str | int | float)},
+    }
 
 
 def downscale(
@@ -113,69 +125,56 @@ def downscale(
     the output pixels they touch. `on_step(done, total)` reports progress (the app's progress bar).
     """
     pm25 = check_canonical(cams)
-    if not CAMS.contains(cams) or (
-        cams.sizes["lon"] > 1 and not np.allclose(np.diff(cams["lon"]), CAMS.step)
-    ):
-        raise DeepcamsError(
-            "downscale input must be on the CAMS 0.75 deg grid (use deepcams.coarsen for GEOS-CF)"
-        )
+    require_grid(cams, CAMS, "downscale input", hint="use deepcams.coarsen for GEOS-CF")
     method = method if isinstance(method, Method) else get_method(method, **method_options)
     bbox = BBox.parse(bbox)
-    cams = select_times(cams, start, end)
-    step = time_step_hours(cams["time"].values)
-    fine_lat, fine_lon = _target_axes(bbox)
+    selected = select_times(cams, start, end)
+    step = time_step_hours(selected["time"].values)
+    # a temporal method that looks beyond the interval gets the neighbouring input steps where they exist
+    around = with_context(cams, selected, getattr(method.temporal, "context", 0))
+    cams = selected
+    region = footprint(bbox, halo=max(method.spatial.halo, 1))
+    fine_lat, fine_lon = region.fine_lat, region.fine_lon
     times = pd.DatetimeIndex(cams["time"].values)
     hours = pd.date_range(times[0], times[-1], freq="h") if len(times) > 1 else times
-    size = 4 * len(hours) * fine_lat.size * fine_lon.size
+    size = estimate_output_bytes(cams, bbox)
     if size > MAX_OUTPUT_BYTES:
         raise DeepcamsError(
             f"request too large: {size / 1024**3:.1f} GiB of output (limit {MAX_OUTPUT_BYTES / 1024**3:.0f} GiB); "
             "use a smaller bbox or fewer dates"
         )
 
-    halo = max(method.spatial.halo, 1)
-    coarse_lat = _coarse_axis(fine_lat, halo)
-    coarse_lon = _coarse_axis(fine_lon, halo)
-    pm25 = cams["pm25"]
+    pm25 = around["pm25"]
     # the box itself must lie in the input; the halo beyond a regional input's edge replicates that edge
-    take(pm25.isel(time=0), CAMS, _nodes_inside(fine_lat), _nodes_inside(fine_lon))
-    coarse = take(pm25, CAMS, coarse_lat, coarse_lon, outside="edge").values.astype("float32")
+    take(pm25.isel(time=0), CAMS, region.input_lat, region.input_lon)
+    coarse = take(pm25, CAMS, region.coarse_lat, region.coarse_lon, outside="edge").values.astype("float32")
     if not allow_nan and np.isnan(coarse).any():
-        bad = pd.DatetimeIndex(cams["time"].values)[np.isnan(coarse).any(axis=(1, 2))]
+        bad = pd.DatetimeIndex(around["time"].values)[np.isnan(coarse).any(axis=(1, 2))]
         raise DeepcamsError(f"input has NaN values (first at {bad[0]}); fill them or pass allow_nan")
 
-    hourly = method.temporal.interpolate(coarse, step) if len(times) > 1 else coarse
-    fine_lat_full = coarse_lat[0] - GEOSCF.step + GEOSCF.step * np.arange(FACTOR * coarse_lat.size)
-    fine_lon_full = coarse_lon[0] - GEOSCF.step + GEOSCF.step * np.arange(FACTOR * coarse_lon.size)
-    row0 = int(np.rint((fine_lat[0] - fine_lat_full[0]) / GEOSCF.step))
-    col0 = int(np.rint((fine_lon[0] - fine_lon_full[0]) / GEOSCF.step))
-    rows = slice(row0, row0 + fine_lat.size)
-    cols = slice(col0, col0 + fine_lon.size)
-    # rows mirrored beyond a pole take no part in block means (the pole cells are half cells)
-    row_weights = (np.abs(fine_lat_full) <= 90.0 + 1e-9).astype("float64")
+    if len(times) > 1:
+        hourly = method.temporal.interpolate(coarse, step, times=around["time"].values, lon=region.coarse_lon)
+        skip = int((times[0] - pd.Timestamp(around["time"].values[0])) / pd.Timedelta(hours=1))
+        hourly = hourly[skip : skip + len(hours)]
+    else:
+        hourly = coarse
+    row_weights = region.row_weights
 
     out = np.empty((hourly.shape[0], fine_lat.size, fine_lon.size), dtype="float32")
+    tally = MassTally()
     chunks = range(0, hourly.shape[0], batch)
     for done, begin in enumerate(
         tqdm(chunks, desc=f"downscale {method.name}", disable=not progress, unit="batch")
     ):
-        block = method.spatial.upsample(hourly[begin : begin + batch], row_weights)
-        out[begin : begin + batch] = block[:, rows, cols]
+        block = method.spatial.upsample(hourly[begin : begin + batch], row_weights, tally=tally)
+        out[begin : begin + batch] = block[:, region.rows, region.cols]
         if on_step is not None:
             on_step(done + 1, len(chunks))
 
-    attrs = {
-        "title": "PM2.5 downscaled to the GEOS-CF 0.25 deg hourly grid",
-        "source": cams.attrs.get("source", "CAMS"),
-        "method": method.name,
-        "temporal_method": method.temporal.name,
-        "spatial_method": method.spatial.name,
-        "input_time_step_hours": step,
-        "bbox": str(bbox) if bbox is not None else "global",
-        "history": f"{cams.attrs.get('history', '')}\ndeepcams.downscale method={method.name}".strip(),
-        **{k: v for k, v in cams.attrs.items() if k in ("attribution", "licence", "input_files")},
-        **method.attrs,
-    }
+    attrs = product_attrs(method, cams.attrs, bbox, step)
+    attrs["history"] = f"{cams.attrs.get('history', '')}\ndeepcams.downscale method={method.name}".strip()
+    if method.attrs.get("conservation") == "on":
+        attrs["conservation_relative_correction"] = tally.relative
     return pm25_dataset(out, hours.values, fine_lat, fine_lon, attrs)
 
 

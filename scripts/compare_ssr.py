@@ -4,7 +4,7 @@ For each trained checkpoint: parameters, model FLOPs per output pixel (deepcams.
 FlopCounterMode, the bicubic base included), CPU seconds for one global frame (tiled, as the
 pipeline runs it, torch threads as set), and skill on the held-out real band through the full pipeline
 (spatial stage alone, every hourly frame coarsened and brought back, mass conservation on), as in
-scripts/evaluate_weights.py. Usage:
+scripts/evaluate_weights.py (`deepcams.models.training.evaluation`). Usage:
 
     python scripts/compare_ssr.py runs/ssr-a/model.safetensors runs/ssr-b/model.safetensors ...
 """
@@ -12,7 +12,6 @@ scripts/evaluate_weights.py. Usage:
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -20,18 +19,13 @@ import numpy as np
 import pandas as pd
 
 import deepcams as dc
-from deepcams.grids import coarsen
-from deepcams.metrics import compare
-from deepcams.models.checkpoint import load_checkpoint
+from deepcams.methods import Method
+from deepcams.models import load_checkpoint
 from deepcams.models.cost import spatial_flops_per_pixel
-from deepcams.models.inference import deepcams_method
-
-sys.path.insert(0, str(Path(__file__).parent))
-from evaluate_weights import VAL_BBOX  # noqa: E402  the held-out band less the halo
+from deepcams.models.training.evaluation import held_out_truth, spatial_runs
 
 
-def global_frame_seconds(path: str, repeat: int = 2) -> float:
-    method = deepcams_method(ssr_weights=path, device="cpu")
+def global_frame_seconds(method: Method, repeat: int = 2) -> float:
     rng = np.random.default_rng(0)
     frame = np.exp(rng.normal(1.0, 1.0, (1, 241, 480))).astype("float32")
     times = []
@@ -47,24 +41,22 @@ def main() -> None:
     parser.add_argument("checkpoints", nargs="+")
     args = parser.parse_args()
 
-    truth = dc.open_sample_geoscf()
-    region = dc.select_region(truth, VAL_BBOX)
-    coarse = coarsen(truth)
-    runs = {"bicubic": dc.downscale(coarse, "bicubic-nearest", bbox=VAL_BBOX)}
+    methods = {"bicubic": "bicubic-nearest"}
     rows = {"bicubic": {"architecture": "bicubic", "config": "", "parameters": 0, "kflops_per_pixel": 0.0}}
     for path in args.checkpoints:
         model, _, meta = load_checkpoint(path, stage="ssr")
         label = Path(path).parent.name if Path(path).name == "model.safetensors" else path
-        runs[label] = dc.downscale(coarse, deepcams_method(ssr_weights=path, device="cpu"), bbox=VAL_BBOX)
+        methods[label] = dc.get_method("deepcams", ssr_weights=path, device="cpu")
         rows[label] = {
             "architecture": meta["architecture"],
             "config": ",".join(f"{k}={v}" for k, v in meta["config"].items()),
             "parameters": sum(p.numel() for p in model.parameters()),
             "kflops_per_pixel": spatial_flops_per_pixel(model) / 1e3,
-            "global_frame_s": global_frame_seconds(path),
+            "global_frame_s": global_frame_seconds(methods[label]),
             "training_data": " + ".join(meta.get("training", {}).get("data", [])),
         }
-    scores = compare(runs, region)
+    truth = dc.open_sample_geoscf()
+    scores = dc.compare(spatial_runs(methods, truth), held_out_truth(truth))
     table = pd.DataFrame(rows).T.infer_objects().join(scores[["mae", "rmse"]])
     table["mae / bicubic"] = table["mae"] / table.loc["bicubic", "mae"]
     table["rmse / bicubic"] = table["rmse"] / table.loc["bicubic", "rmse"]

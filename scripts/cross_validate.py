@@ -1,12 +1,12 @@
 """Band cross-validation of a training recipe on the real sample (docs/model-card.md).
 
-The real GEOS-CF sample has three visible longitude bands; each fold trains on two and validates on
-the third, with the architecture and optimisation settings of scripts/train_weights.py (or another
-architecture) and the given shares of synthetic-world patches. Runs go to
-runs/cv-<architecture>-<hyperparameters>-e<epochs>x<steps>-s<share>-<fold> and resume, or are skipped
-when done. The table gives, per fold, the last epoch's validation MAE and RMSE of the model (S-SR: with
-mass conservation) over the baseline's (S-SR: bicubic; T-SR: linear). The shipped weights are fold B's
-setting (validation band lon [-60, 0)).
+The real GEOS-CF sample has three visible longitude bands (`deepcams.recipes.FOLDS`); each fold trains on
+two and validates on the third, with the shipped recipe's architecture and optimisation settings
+(`deepcams.recipes.SHIPPED`, or another architecture) and the given shares of synthetic-world patches.
+Runs go to runs/cv-<architecture>-<hyperparameters>-e<epochs>x<steps>-s<share>-<fold> and resume, or are
+skipped when done. The table gives, per fold, the last epoch's validation MAE and RMSE of the model
+(S-SR: with mass conservation) over the baseline's (S-SR: bicubic; T-SR: linear). The shipped weights
+are the shipped fold's setting (`deepcams.recipes.SHIPPED_FOLD`, validation band lon [-60, 0)).
 
     python scripts/cross_validate.py ssr --shares 0 0.2 0.5 --architecture ssr-pixel-attention
     python scripts/cross_validate.py ssr --shares 0.2 --folds B
@@ -16,57 +16,54 @@ setting (validation band lon [-60, 0)).
 from __future__ import annotations
 
 import argparse
-import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
-from deepcams.cli import main as deepcams
+from deepcams.errors import DeepcamsError
 from deepcams.models import build_model
-
-sys.path.insert(0, str(Path(__file__).parent))
-from train_weights import RECIPES, model_options, optimisation_options  # noqa: E402
-
-BANDS = {"A": (-180, -120), "B": (-60, 0), "C": (60, 120)}  # the sample's visible bands
+from deepcams.models.training import FOLDS, SHIPPED, Recipe, fold_split, train_recipe
 
 
-def optimisation(stage: str, epochs: int | None, steps: int | None) -> dict:
-    """The shipped recipe's optimisation settings, with the number of epochs or steps changed if asked."""
-    settings = dict(RECIPES[stage]["optimisation"])
-    settings.update({k: v for k, v in (("epochs", epochs), ("steps", steps)) if v is not None})
-    return settings
+def fold_recipe(
+    stage: str, share: float, architecture: str | None, epochs: int | None, steps: int | None
+) -> Recipe:
+    """The shipped recipe with another synthetic share, and the architecture or run length changed if asked."""
+    shipped = SHIPPED[stage]
+    length = {k: v for k, v in (("epochs", epochs), ("steps", steps)) if v is not None}
+    recipe = replace(
+        shipped,
+        optimisation=replace(shipped.optimisation, **length),
+        data=("sample", "synthetic") if share else ("sample",),
+        synthetic_share=share,
+    )
+    if architecture:  # with its default hyperparameters, written out so run folders name them
+        recipe = replace(
+            recipe, architecture=architecture, hyperparameters=dict(build_model(architecture).config)
+        )
+    return recipe
 
 
-def run_fold(stage: str, model: dict, settings: dict, share: float, fold: str) -> Path:
-    length = f"e{settings['epochs']}x{settings['steps']}"
-    name = "-".join([model["architecture"], *(f"{k}{v}" for k, v in model.items() if k != "architecture")])
-    out = Path(f"runs/cv-{name}-{length}-s{share:g}-{fold}")
+def run_fold(recipe: Recipe, fold: str) -> Path:
+    settings = recipe.optimisation
+    name = "-".join([recipe.architecture, *(f"{k}{v}" for k, v in recipe.hyperparameters.items())])
+    out = Path(f"runs/cv-{name}-e{settings.epochs}x{settings.steps}-s{recipe.synthetic_share:g}-{fold}")
     if (out / "model.safetensors").is_file():
         return out
-    data = ["--data", "sample"] + (["synthetic", "--synthetic-share", f"{share:g}"] if share else [])
-    bands = [f"--train-band={w},{e}" for name, (w, e) in BANDS.items() if name != fold]
-    west, east = BANDS[fold]
-    args = [
-        "train",
-        stage,
-        *model_options(model),
-        *data,
-        *optimisation_options(settings),
-        *bands,
-        f"--val-band={west},{east}",
-    ]
-    args += ["--out", str(out), "--seed", "0", "--resume", "--quiet"]
-    print("deepcams " + " ".join(args), flush=True)
-    if deepcams(args):
-        raise SystemExit(f"training failed: {out}")
+    print(f"training {out}: {recipe}", flush=True)
+    try:
+        train_recipe(recipe, out, fold_split(fold), resume=True, progress=False)
+    except DeepcamsError as exc:
+        raise SystemExit(f"training failed: {out}: {exc}") from None
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("stage", choices=["ssr", "tsr"])
+    parser.add_argument("stage", choices=list(SHIPPED))
     parser.add_argument("--shares", nargs="+", type=float, default=[0.0])
-    parser.add_argument("--folds", nargs="+", default=list(BANDS), choices=list(BANDS))
+    parser.add_argument("--folds", nargs="+", default=list(FOLDS), choices=list(FOLDS))
     parser.add_argument("--epochs", type=int, help="instead of the shipped recipe's")
     parser.add_argument(
         "--steps", type=int, help="optimiser steps per epoch, instead of the shipped recipe's"
@@ -75,20 +72,18 @@ def main() -> None:
         "--architecture", help="another architecture (its default hyperparameters) than the shipped one"
     )
     args = parser.parse_args()
-    settings = optimisation(args.stage, args.epochs, args.steps)
-    model = RECIPES[args.stage]["model"]
-    if args.architecture:  # with its default hyperparameters, written out so run folders name them
-        model = {"architecture": args.architecture, **build_model(args.architecture).config}
     scored = "model_conserved" if args.stage == "ssr" else "model"
     baseline = "bicubic" if args.stage == "ssr" else "linear"
     rows = []
     for share in args.shares:
+        recipe = fold_recipe(args.stage, share, args.architecture, args.epochs, args.steps)
         for fold in args.folds:
-            last = pd.read_csv(run_fold(args.stage, model, settings, share, fold) / "log.csv").iloc[-1]
+            last = pd.read_csv(run_fold(recipe, fold) / "log.csv").iloc[-1]
+            west, east = FOLDS[fold]
             rows.append(
                 {
                     "synthetic share": share,
-                    "validation band": f"{fold}: lon {BANDS[fold][0]}..{BANDS[fold][1]}",
+                    "validation band": f"{fold}: lon {west:g}..{east:g}",
                     "mae": last[f"{scored}_mae"],
                     f"{baseline} mae": last[f"{baseline}_mae"],
                     "mae ratio": last[f"{scored}_mae"] / last[f"{baseline}_mae"],

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from deepcams.io import open_mat, to_netcdf
-from deepcams.io.sample import ATTRIBUTION, _path
+from deepcams.sources.sample import ATTRIBUTION, SAMPLE_CAMS, SAMPLE_GEOSCF, sample_file
 
 # The GEOS-CF frames' absolute date is not given by their authors (folder name suggests 8 March);
 # the package uses a nominal date so that the frames have a time axis.
@@ -21,7 +21,7 @@ NOMINAL_GEOSCF_TIMES = np.array(
 def main(root: Path) -> None:
     cams = open_mat(sorted((root / "cams").glob("*.mat")), year=2019)
     cams.attrs.update(attribution=ATTRIBUTION, licence="Copernicus licence (free use with attribution)")
-    to_netcdf(cams, str(_path("sample_cams.nc")))
+    to_netcdf(cams, str(sample_file(SAMPLE_CAMS)))
     geoscf = open_mat(sorted((root / "geoscf").glob("*.mat")), times=NOMINAL_GEOSCF_TIMES)
     geoscf.attrs.update(
         attribution=ATTRIBUTION,
@@ -29,7 +29,7 @@ def main(root: Path) -> None:
         time_note="absolute date unknown: frames 01..04 are consecutive hours; the date here is nominal",
         held_back="longitudes [-120,-60), [0,60) and [120,180) are NaN: held back for an independent check",
     )
-    to_netcdf(geoscf, str(_path("sample_geoscf.nc")))
+    to_netcdf(geoscf, str(sample_file(SAMPLE_GEOSCF)))
 
 
 if __name__ == "__main__":

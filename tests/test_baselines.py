@@ -70,7 +70,7 @@ def test_region_across_the_antimeridian_equals_the_global_run(real_cams):
 
 def test_temporal_baselines_pass_through_inputs_and_fill_hours():
     frames = np.array([0.0, 3.0, 30.0, 31.0])[:, None].astype("float32")
-    for name in ("nearest", "linear", "pchip"):
+    for name in ("nearest", "linear", "pchip", "cubic"):
         out = TemporalBaseline(name).interpolate(frames, 3)
         assert out.shape == (10, 1)
         np.testing.assert_array_equal(out[::3], frames)
@@ -78,6 +78,19 @@ def test_temporal_baselines_pass_through_inputs_and_fill_hours():
     assert TemporalBaseline("nearest").interpolate(frames, 3)[1:3, 0].tolist() == [0.0, 3.0]
     pchip = TemporalBaseline("pchip").interpolate(frames, 3)[:, 0]
     assert np.all(np.diff(pchip) >= 0)  # monotone data stay monotone: no overshoot
+
+
+def test_cubic_in_time_follows_curvature_and_stays_non_negative():
+    steps = np.arange(6, dtype="float64")
+    frames = (2.0 + steps**2)[:, None].astype("float32")
+    out = TemporalBaseline("cubic").interpolate(frames, 3)[:, 0]
+    hours = np.arange(16) / 3
+    interior = slice(3, 13)  # Keys cubic reproduces a quadratic exactly away from the replicated edges
+    np.testing.assert_allclose(out[interior], 2.0 + hours[interior] ** 2, rtol=1e-5)
+    linear = TemporalBaseline("linear").interpolate(frames, 3)[:, 0]
+    assert np.abs(linear[interior] - (2.0 + hours[interior] ** 2)).max() > 0.1
+    spike = np.array([0.0, 0.0, 100.0, 0.0, 0.0])[:, None].astype("float32")
+    assert TemporalBaseline("cubic").interpolate(spike, 3).min() >= 0.0  # overshoot below 0 is cut to 0
 
 
 def test_downscale_output_is_hourly_from_first_to_last_input_inclusive(real_cams):

@@ -97,6 +97,41 @@ def test_downscale_region_and_dates(run_cli, cams_file, workdir):
     assert info.returncode == 0 and "GEOS-CF" in info.stdout and "4 steps" in info.stdout
 
 
+def test_downscale_learned_method_options(run_cli, cams_file, workdir):
+    """--no-conserve, --device and both weights reach the learned method; a baseline refuses them."""
+    from deepcams.models import default_weights
+
+    common = ["--bbox", "140,-40,155,-30", "--start", "2019-12-31T18", "--end", "2019-12-31T21", "-q"]
+    weights = ["--tsr-weights", default_weights("tsr"), "--ssr-weights", default_weights("ssr")]
+    free = workdir / "free.nc"
+    run = run_cli("downscale", cams_file, "-o", free, "--no-conserve", "--device", "cpu", *weights, *common)
+    assert run.returncode == 0, run.stderr
+    attrs = xr.open_dataset(free).attrs
+    assert attrs["conservation"] == "off" and "conservation_relative_correction" not in attrs
+    assert attrs["device"] == "cpu"
+    kept = workdir / "kept.nc"
+    assert run_cli("downscale", cams_file, "-o", kept, *common).returncode == 0
+    assert xr.open_dataset(kept).attrs["conservation_relative_correction"] > 0
+    refused = workdir / "refused.nc"
+    run = run_cli(
+        "downscale", cams_file, "-o", refused, "--method", "bicubic-linear", "--no-conserve", *common
+    )
+    _assert_clean_error(run, refused, "takes no options")
+    run = run_cli(
+        "downscale", cams_file, "-o", refused, "--tsr-weights", workdir / "none.safetensors", *common
+    )
+    _assert_clean_error(run, refused, "no tsr weights")
+
+
+def test_help_and_baselines_never_import_torch():
+    code = (
+        "import sys; from deepcams.cli import build_parser; from deepcams.methods import get_method; "
+        "build_parser(); get_method('bicubic-linear'); assert 'torch' not in sys.modules, 'torch imported'"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+
+
 def _assert_clean_error(run, output, pattern):
     assert run.returncode == 2, run.stdout + run.stderr
     lines = run.stderr.strip().splitlines()

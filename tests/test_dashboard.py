@@ -13,20 +13,21 @@ import pytest
 import xarray as xr
 
 import deepcams
-from deepcams.dashboard import Comparison, Dashboard, catalog, roots_from
+from deepcams.dashboard import Comparison, Dashboard
 from deepcams.dashboard import comparison as comparison_module
 from deepcams.dashboard.cache import ResultCache
-from deepcams.dashboard.catalog import user_sources
 from deepcams.dashboard.coastlines import lines
 from deepcams.dashboard.comparison import INPUT, TRUTH, Cancelled
-from deepcams.dashboard.export import netcdf_bytes, png_bytes
-from deepcams.dashboard.maps import MapGrid, frame_at
+from deepcams.dashboard.export import MapFrame, Snapshot, netcdf_bytes, png_bytes
+from deepcams.dashboard.maps import MapGrid, MapPanel, frame_at
 from deepcams.dashboard.overview import box_rectangles
 from deepcams.dashboard.regions import CUSTOM, PRESETS
+from deepcams.dashboard.selection import Selection
 from deepcams.dashboard.series import SeriesChart, best_rows
 from deepcams.errors import DeepcamsError
 from deepcams.io.providers import to_cams_netcdf, to_geoscf_netcdf
 from deepcams.pipeline import downscale  # the real one: the `calls` fixture spies on deepcams.downscale
+from deepcams.sources import catalog, parse_app_args, user_sources
 
 
 @pytest.fixture
@@ -101,9 +102,12 @@ def test_simulation_mode_has_truth_metrics_and_differences(calls):
     assert c.metrics.loc["bicubic-linear", "mae"] < c.metrics.loc["nearest-nearest", "mae"]
     assert best_rows(c.metrics)["mae"] == "bicubic-linear"
     maps = MapGrid(comparison=c)
-    assert maps.names()[-2:] == ["bicubic-linear - truth", "nearest-nearest - truth"]
-    hour = maps.hours[1]
-    diff = maps.frame("bicubic-linear - truth", hour)
+    assert [panel.title for panel in maps.panels()][-2:] == [
+        "bicubic-linear - truth",
+        "nearest-nearest - truth",
+    ]
+    hour = c.hours[1]
+    diff = maps.frame(MapPanel("bicubic-linear", difference=True), hour)
     np.testing.assert_allclose(
         diff,
         c.fields["bicubic-linear"].sel(time=hour).values - c.fields[TRUTH].sel(time=hour).values,
@@ -170,8 +174,8 @@ def test_user_roots_list_readable_data_and_stay_inside(tmp_path):
     os.symlink(outside / "secret.nc", root / "link.nc")
     os.symlink(outside, root / "linkdir")
 
-    assert roots_from(["--data", str(root)], {}) == (root.resolve(),)
-    assert roots_from([], {"DEEPCAMS_DATA": f"{root}{os.pathsep}{outside}"}) == (
+    assert parse_app_args(["--data", str(root)], {}).roots == (root.resolve(),)
+    assert parse_app_args([], {"DEEPCAMS_DATA": f"{root}{os.pathsep}{outside}"}).roots == (
         root.resolve(),
         outside.resolve(),
     )
@@ -193,11 +197,11 @@ def test_user_roots_list_readable_data_and_stay_inside(tmp_path):
 def test_maps_hours_tap_and_series():
     c = make(dataset="sample-real", methods=["bicubic-linear"])
     maps = MapGrid(comparison=c)
-    chart = SeriesChart(maps=maps)
-    assert len(maps.hours) == 4  # before a run: the 3-hourly input
+    chart = SeriesChart(comparison=c, selection=maps.selection)
+    assert len(c.hours) == 4  # before a run: the 3-hourly input
     c.run()
-    assert len(maps.hours) == 10 and maps.player.end == 9
-    hour = maps.hours[1]  # 16 UTC: the input shows its 15 UTC frame
+    assert len(c.hours) == 10 and maps.player.end == 9
+    hour = c.hours[1]  # 16 UTC: the input shows its 15 UTC frame
     np.testing.assert_array_equal(frame_at(c.fields[INPUT], hour, latest=True), c.fields[INPUT].values[0])
     assert np.isnan(frame_at(c.fields[INPUT], hour)).all()
     before = chart.series()
@@ -220,21 +224,50 @@ def test_exports_round_trip(tmp_path):
     back = deepcams.open_dataset(tmp_path / "out.nc").load()
     xr.testing.assert_allclose(back["pm25"], c.results["bicubic-linear"]["pm25"])
     dashboard = Dashboard(comparison=c)
-    dashboard.maps.hour = 1
+    dashboard.selection.hour = 1
     png = dashboard._png().getvalue()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
-    assert dashboard.maps.view["x_range"] == (60.0, 100.0)
+    assert dashboard.maps.snapshot().x_range == (60.0, 100.0)
     png_plain = png_bytes(
-        {"x": (np.arange(3.0), np.arange(2.0), np.ones((2, 3)))},
-        title="t",
-        clim=(0.1, 10.0),
-        log=True,
-        cmap="viridis",
-        diff_limit=1.0,
-        x_range=(0, 2),
-        y_range=(0, 1),
+        Snapshot(
+            title="t",
+            frames=(MapFrame("x", np.arange(3.0), np.arange(2.0), np.ones((2, 3))),),
+            clim=(0.1, 10.0),
+            log=True,
+            cmap="viridis",
+            diff_limit=1.0,
+            x_range=(0, 2),
+            y_range=(0, 1),
+        )
     )
     assert isinstance(png_plain, io.BytesIO)
+
+
+def test_the_shared_selection_drives_the_views():
+    c = make(dataset="sample-simulation", methods=["bicubic-linear"])
+    c.run()
+    selection = Selection()
+    maps = MapGrid(comparison=c, selection=selection)
+    chart = SeriesChart(comparison=c, selection=selection)
+    selection.hour = 2
+    hour = c.hours[2]
+    assert maps.player.value == 2 and f"{hour:%Y-%m-%d %H:%M}" in maps.label.object
+    assert chart.marker().data == hour
+    np.testing.assert_array_equal(maps.images[1][()].data["pm25"], c.fields["bicubic-linear"].sel(time=hour))
+    maps.player.value = 3  # the player moves the selection
+    assert selection.hour == 3 and chart.marker().data == c.hours[3]
+    selection.point = (80.0, 25.0)  # what a tap does
+    assert "25.00°N, 80.00°E" in chart.title().object
+    maps._ranged((70.0, 90.0), (10.0, 30.0))  # a pan or zoom of the maps
+    assert (selection.x_range, selection.y_range) == ((70.0, 90.0), (10.0, 30.0))
+    shot = maps.snapshot()
+    assert shot.x_range == (70.0, 90.0) and shot.title.startswith(f"PM2.5 {c.hours[3]:%Y-%m-%d %H:%M} UTC")
+    assert [frame.title for frame in shot.frames] == [p.title for p in maps.panels()]
+    assert [frame.difference for frame in shot.frames] == [False, False, False, True]
+    assert shot.clim == maps.clim() and shot.diff_limit == maps.diff_limit() > 0
+    assert png_bytes(shot).getvalue()[:8] == b"\x89PNG\r\n\x1a\n"
+    c.end = c.start  # new fields: the maps start again at the whole region, at an hour they have
+    assert selection.x_range is None and selection.hour == len(c.hours) - 1 == maps.player.end == 0
 
 
 def test_dashboard_run_off_the_loop_and_errors_visible():
@@ -259,7 +292,8 @@ def test_missing_weights_are_a_visible_message(monkeypatch):
             "no tsr weights at /nowhere/tsr.safetensors (train them with `deepcams train tsr`)"
         )
 
-    monkeypatch.setitem(registry._FACTORIES, "learned-test", unavailable)
+    monkeypatch.setattr(registry, "_LEARNED", dict(registry._LEARNED))  # registered for this test only
+    registry.register_method("learned-test", unavailable, options=("conserve", "device"))
     comparison_module.method_for.cache_clear()
     dashboard = Dashboard(comparison=make(dataset="sample-real", methods=["bicubic-linear"]))
     dashboard.comparison.methods = ["learned-test", "bicubic-linear"]

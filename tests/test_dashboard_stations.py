@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from bokeh.models import ColumnDataSource
 
-from deepcams.dashboard import Comparison, Dashboard, stations_from
+from deepcams.dashboard import Comparison, Dashboard
 from deepcams.dashboard.cache import ResultCache
-from deepcams.dashboard.catalog import stations
 from deepcams.dashboard.maps import MapGrid
 from deepcams.dashboard.regions import CUSTOM
+from deepcams.sources import parse_app_args, stations
 from deepcams.validation import read_openaq, validate
 
 BOX = {"region": CUSTOM, "west": 6.0, "south": 44.0, "east": 10.0, "north": 47.0}
@@ -47,9 +47,12 @@ def make(files=(), **params) -> Comparison:
 
 def test_station_files_from_arguments_and_environment(tmp_path):
     one, two = tmp_path / "a.csv", tmp_path / "b.csv"
-    assert stations_from(["--data", "x", "--stations", str(one), f"--stations={two}"], {}) == (one, two)
-    assert stations_from([], {"DEEPCAMS_STATIONS": f"{one}{os.pathsep}{two}"}) == (one, two)
-    assert stations_from(["--data", str(one)], {}) == ()
+    assert parse_app_args(["--data", "x", "--stations", str(one), f"--stations={two}"], {}).stations == (
+        one,
+        two,
+    )
+    assert parse_app_args([], {"DEEPCAMS_STATIONS": f"{one}{os.pathsep}{two}"}).stations == (one, two)
+    assert parse_app_args(["--data", str(one)], {}).stations == ()
 
 
 def test_each_method_map_shows_its_stations_coloured_by_validate_bias(tmp_path):

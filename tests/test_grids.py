@@ -1,10 +1,13 @@
 """The two grids, their alignment, regions across the antimeridian, and coarsening."""
 
+import pickle
+
 import numpy as np
 import pytest
 import xarray as xr
 
 from deepcams import CAMS, GEOSCF, BBox, DeepcamsError, coarsen, select_region
+from deepcams.grids import footprint, require_grid, target_axes, wrap_lon
 from deepcams.io.conventions import pm25_dataset
 
 
@@ -83,3 +86,61 @@ def test_bad_bboxes_are_clear_errors(text):
 def test_bbox_width_across_antimeridian():
     assert BBox.parse("150,-10,-150,10").width == 60
     assert BBox.parse("-180,-90,180,90").width == 360
+
+
+def test_bbox_pickles_for_the_workers():
+    bbox = BBox.parse("150,-10,-150,10")
+    assert pickle.loads(pickle.dumps(bbox)) == bbox
+
+
+def test_wrap_lon_to_the_standard_range_or_onto_a_regional_axis():
+    np.testing.assert_array_equal(wrap_lon([180, -180, 190, 540, -190, 0]), [-180, -180, -170, -180, 170, 0])
+    np.testing.assert_array_equal(wrap_lon([-160, 200, 150], start=150), [200, 200, 150])
+
+
+def test_footprint_across_the_antimeridian_crops_exactly_the_target_axes():
+    bbox = BBox.parse("170,-10,-170,10")
+    region = footprint(bbox, halo=2)
+    lat, lon = target_axes(bbox)
+    np.testing.assert_array_equal(region.fine_lat, lat)
+    np.testing.assert_array_equal(region.fine_lon, lon)
+    assert lon[0] == 170 and lon[-1] == 190 and np.all(np.diff(lon) > 0)  # contiguous across 180
+    # the cells holding pixels 170 and 190 (centred 170.25 and 189.75) plus two each side
+    assert region.coarse_lon[0] == pytest.approx(170.25 - 2 * CAMS.step)
+    assert region.coarse_lon[-1] == pytest.approx(189.75 + 2 * CAMS.step)
+    np.testing.assert_allclose(region.block_lon[1::3], region.coarse_lon)  # each block centred on its node
+    np.testing.assert_allclose(region.block_lat[region.rows], lat)
+    np.testing.assert_allclose(region.block_lon[region.cols], lon)
+    # the input must hold the CAMS nodes inside the box; the halo may replicate its edge
+    assert region.input_lon[0] == pytest.approx(170.25) and region.input_lon[-1] == pytest.approx(189.75)
+    assert np.all(region.row_weights == 1)  # no row beyond a pole
+
+
+def test_footprint_at_a_pole_gives_mirrored_rows_no_weight():
+    region = footprint(BBox.parse("-10,80,10,90"), halo=2)
+    assert region.fine_lat[-1] == 90 and region.coarse_lat[-1] == 90 + 2 * CAMS.step
+    np.testing.assert_allclose(region.block_lat[region.rows], region.fine_lat)
+    beyond = region.block_lat > 90
+    assert beyond.sum() == 3 * 2 + 1  # two halo cells and the pole cell's outer pixel
+    np.testing.assert_array_equal(region.row_weights, np.where(beyond, 0.0, 1.0))
+    globe = footprint(None)
+    np.testing.assert_array_equal(globe.fine_lat, GEOSCF.lat)
+    np.testing.assert_array_equal(globe.block_lon[globe.cols], GEOSCF.lon)
+    assert globe.row_weights.sum() == GEOSCF.nlat
+
+
+def test_a_box_without_pixels_is_an_error():
+    with pytest.raises(DeepcamsError, match="holds no GEOS-CF grid points"):
+        footprint(BBox.parse("0.1,0.1,0.2,0.2"))
+
+
+def test_require_grid_refuses_off_grid_data():
+    cams = field(CAMS)
+    require_grid(cams, CAMS, "input")
+    require_grid(cams.isel(lat=slice(10, 20), lon=slice(5, 9)), CAMS, "input")  # a box of the grid
+    with pytest.raises(DeepcamsError, match=r"\(lon spacing is not the regular 0.75 deg\); try this"):
+        require_grid(cams.isel(lon=[0, 1, 3]), CAMS, "input", hint="try this")
+    with pytest.raises(DeepcamsError, match="input is not on the CAMS EAC4 0.75 deg grid"):
+        require_grid(cams.assign_coords(lon=cams.lon + 0.1), CAMS, "input")
+    with pytest.raises(DeepcamsError, match="off the grid nodes"):
+        require_grid(field(GEOSCF), CAMS, "input")

@@ -10,11 +10,12 @@ import torch
 import deepcams
 from deepcams.errors import DeepcamsError
 from deepcams.grids import coarsen
-from deepcams.methods import get_method
+from deepcams.methods import MassTally, get_method
 from deepcams.methods.spatial import block_means
 from deepcams.models import build_model, default_weights, load_checkpoint, read_metadata, save_checkpoint
 from deepcams.models.inference import deepcams_method
 from deepcams.models.transform import AsinhTransform
+from deepcams.recipes import VAL_BAND
 
 HELD_OUT_PATCH = "-50,-30,-10,30"  # inside the validation band lon [-60, 0): never trained on
 
@@ -34,7 +35,7 @@ def tiny_weights(tmp_path_factory):
     """Small untrained checkpoints for both stages (fast; the tests check behaviour, not skill)."""
     folder = tmp_path_factory.mktemp("weights")
     torch.manual_seed(0)
-    tsr = _randomize(build_model("tsr-flow", {"channels": 8, "scales": 2}), 1)
+    tsr = _randomize(build_model("tsr-flow", {"channels": 8, "flow_layers": 2, "refine_layers": 2}), 1)
     ssr = _randomize(build_model("ssr-pixel-attention", {"channels": 8, "blocks": 1}), 2)
     transform = AsinhTransform(1.0)
     return {
@@ -70,6 +71,17 @@ def test_two_stage_pipeline_shapes_on_both_grids(tiny_weights, real_cams):
     assert len(ours.attrs["ssr_weights_sha256"]) == 64
 
 
+def test_a_shared_method_keeps_no_state_between_runs(tiny_weights, real_cams):
+    """The dashboard caches method objects: a run's measured numbers come with its output, not the method."""
+    method = deepcams_method(**tiny_weights)
+    first = deepcams.downscale(real_cams, method, bbox="100,-20,140,10")
+    deepcams.downscale(real_cams, method, bbox="-60,-40,20,40")  # another user's run in between
+    again = deepcams.downscale(real_cams, method, bbox="100,-20,140,10")
+    assert first.attrs["conservation_relative_correction"] > 0
+    assert again.attrs == first.attrs
+    assert "conservation_relative_correction" not in method.attrs
+
+
 def test_identity_at_input_times_and_non_negative(tiny_weights, real_cams):
     method = deepcams_method(**tiny_weights)
     frames = np.clip(real_cams["pm25"].values[:, 100:140, 300:360], 0, None)
@@ -86,10 +98,11 @@ def test_conservation_keeps_block_means_and_sign(tiny_weights):
     # 0.01 to 3000 ug m-3 (wildfire values): nothing clipped, every block mean kept
     coarse = np.exp(rng.uniform(np.log(0.01), np.log(3000), size=(2, 20, 24))).astype("float32")
     method = deepcams_method(**tiny_weights)
-    fine = method.spatial.upsample(coarse)
+    tally = MassTally()
+    fine = method.spatial.upsample(coarse, tally=tally)
     assert fine.min() >= 0 and fine.max() > 2000
     np.testing.assert_allclose(block_means(fine), coarse, rtol=2e-6)
-    assert method.attrs["conservation_relative_correction"] > 0
+    assert tally.relative > 0
     free = deepcams_method(conserve=False, **tiny_weights).spatial.upsample(coarse)
     assert free.min() >= 0
     assert not np.allclose(block_means(free), coarse, rtol=1e-3)
@@ -125,7 +138,8 @@ def test_deterministic_on_cpu(tiny_weights, real_cams):
 
 def test_checkpoint_round_trip_and_mismatch(tiny_weights, tmp_path):
     model, transform, meta = load_checkpoint(tiny_weights["tsr_weights"], stage="tsr")
-    assert meta["architecture"] == "tsr-flow" and meta["config"] == {"channels": 8, "scales": 2}
+    assert meta["architecture"] == "tsr-flow"
+    assert meta["config"] == {"channels": 8, "flow_layers": 2, "refine_layers": 2, "max_flow": 1.5}
     assert meta["transform"] == {"name": "asinh", "scale": 1.0} and meta["note"] == "t"
     assert meta["deepcams_version"] == deepcams.__version__
     assert read_metadata(tiny_weights["tsr_weights"]) == meta
@@ -141,7 +155,7 @@ def test_checkpoint_round_trip_and_mismatch(tiny_weights, tmp_path):
     with pytest.raises(DeepcamsError, match="expected a 'ssr' model"):
         deepcams_method(ssr_weights=again, tsr_weights=again)
     # weights that do not fit the stated hyperparameters
-    wrong = build_model("tsr-flow", {"channels": 4, "scales": 2})
+    wrong = build_model("tsr-flow", {"channels": 4, "flow_layers": 2, "refine_layers": 2})
     wrong.config = {"channels": 8, "scales": 2}
     save_checkpoint(tmp_path / "wrong.safetensors", wrong, "tsr-flow", transform)
     with pytest.raises(DeepcamsError, match="do not fit"):
@@ -192,6 +206,24 @@ def log_last_loss(folder) -> float:
     return pytest.approx(float(log["val_loss"][-1]), rel=1e-5)
 
 
+def test_cli_train_defaults_are_the_recipe():
+    """`deepcams train STAGE` with no options is `Recipe(STAGE)` on the shipped split, as TrainConfig is."""
+    from dataclasses import asdict, fields, replace
+    from pathlib import Path
+
+    from deepcams.cli import build_parser
+    from deepcams.models.training import DEFAULTS, SHIPPED_SPLIT, Recipe, TrainConfig, train_config
+
+    args = build_parser().parse_args(["train", "tsr", "--out", "run"])
+    recipe = Recipe("tsr")
+    assert {f.name: getattr(args, f.name) for f in fields(DEFAULTS)} == asdict(DEFAULTS)
+    assert recipe.optimisation == DEFAULTS
+    assert (tuple(args.data), args.seed) == (recipe.data, recipe.seed)
+    assert (args.synthetic_share, args.synthetic_days) == (recipe.synthetic_share, recipe.synthetic_days)
+    assert args.train_bands is None and args.val_band == SHIPPED_SPLIT.val_band
+    assert replace(train_config(recipe, "run"), description={}) == TrainConfig("tsr", Path("run"))
+
+
 def test_cli_refuses_overlapping_bands(tmp_path, capsys):
     from deepcams.cli import main
 
@@ -203,7 +235,7 @@ def test_cli_refuses_overlapping_bands(tmp_path, capsys):
 @pytest.mark.skipif(not default_weights("ssr").is_file(), reason="shipped weights not built (make weights)")
 def test_shipped_weights_beat_bicubic_on_held_out_real_band(real_geoscf):
     meta = read_metadata(default_weights("ssr"))
-    assert [-60.0, 0.0] == meta["training"]["val_band"]
+    assert meta["training"]["val_band"] == list(VAL_BAND)
     truth = deepcams.select_region(real_geoscf.isel(time=[0]), HELD_OUT_PATCH)
     coarse = coarsen(real_geoscf.isel(time=[0]))
     ours = deepcams.downscale(coarse, "deepcams", bbox=HELD_OUT_PATCH)
@@ -222,7 +254,7 @@ def test_cli_train_writes_weights_with_the_split(tmp_path):
             "--channels", "8", "--out", str(tmp_path / "run"), "--export", str(export), "--quiet"]  # fmt: skip
     assert main(args) == 0
     meta = read_metadata(export)
-    assert meta["training"]["val_band"] == [-60.0, 0.0]
+    assert meta["training"]["val_band"] == list(VAL_BAND)
     assert "validate on lon [-60, 0)" in meta["training"]["split"]
     assert meta["validation"]["sources"] == ["real GEOS-CF sample lon -60..0"]
     assert {"model_mae", "bicubic_mae"} <= set(meta["validation"]["scores"])
@@ -324,3 +356,57 @@ def test_warp_positions_keep_float32_precision_under_half_precision():
     assert half.dtype == torch.float16
     torch.testing.assert_close(half.float()[..., 1:-1], exact[..., 1:-1], atol=3e-3, rtol=0)
     assert (exact - field).abs().max() > 0.03  # the motion itself is well above that tolerance
+
+
+def test_temporal_network_reaches_exactly_its_radius():
+    """Changing one input cell changes the output only within `radius` cells: the NaN rule relies on it."""
+    model = _randomize(build_model("tsr-flow", {"channels": 8, "flow_layers": 2, "refine_layers": 2}), 3).eval()
+    frames = torch.rand(1, 4, 31, 31)
+    base, solar, t = frames[:, 1:2].clone(), torch.rand(1, 2, 31, 31), torch.full((1,), 1 / 3)
+    poked = frames.clone()
+    poked[0, 2, 15, 15] += 1.0
+    with torch.no_grad():
+        change = (model(poked, base, t, solar) - model(frames, base, t, solar)).abs()[0, 0]
+    rows, cols = np.nonzero(change.numpy() > 0)
+    assert rows.size and max(np.abs(rows - 15).max(), np.abs(cols - 15).max()) <= model.radius
+
+
+def test_untrained_temporal_network_is_the_cubic_baseline(real_cams, tmp_path):
+    """The network corrects Keys cubic interpolation: with its last layers at zero it is that baseline."""
+    model = build_model("tsr-flow", {"channels": 8, "flow_layers": 2, "refine_layers": 2})
+    path = save_checkpoint(tmp_path / "zero.safetensors", model, "tsr-flow", AsinhTransform(1.0))
+    frames = np.clip(real_cams["pm25"].values[:, 100:140, 300:360], 0, None)
+    ours = deepcams_method(tsr_weights=path).temporal.interpolate(frames, 3, real_cams.time.values)
+    cubic = get_method("bicubic-cubic").temporal.interpolate(frames, 3)
+    np.testing.assert_allclose(ours, cubic, rtol=1e-5, atol=1e-6)
+
+
+def test_a_missing_input_cell_spreads_no_further_than_the_cubic_base(tiny_weights, real_cams):
+    frames = np.clip(real_cams["pm25"].values[:, 100:140, 300:360], 0, None).copy()
+    frames[1, 20, 30] = np.nan
+    hourly = deepcams_method(**tiny_weights).temporal.interpolate(frames, 3, real_cams.time.values)
+    missing = np.isnan(hourly)
+    assert missing[:, 20, 30].any()
+    missing[:, 20, 30] = False
+    assert not missing.any()  # every other cell of every hour is valid
+    clean = np.clip(real_cams["pm25"].values[:, 100:140, 300:360], 0, None)
+    far = deepcams_method(**tiny_weights).temporal.interpolate(clean, 3, real_cams.time.values)
+    np.testing.assert_allclose(hourly[:, :5], far[:, :5], rtol=1e-6)  # far from the gap: the network's own
+
+
+def test_local_solar_time_is_continuous_across_the_antimeridian():
+    from deepcams.models.inference import solar_time_features
+
+    east, west = solar_time_features(6.0, np.array([179.25, 180.0]), 1), solar_time_features(6.0, np.array([-180.75, -180.0]), 1)
+    np.testing.assert_allclose(east, west, atol=1e-6)
+    noon = solar_time_features(6.0, np.array([90.0]), 1)[:, 0, 0]  # 06 UTC at 90 E is local noon
+    np.testing.assert_allclose(noon, [0.0, -1.0], atol=1e-6)
+
+
+def test_context_frames_beyond_the_selection_are_used(real_cams):
+    """With neighbours present, a sub-range downscales exactly as the same hours of the whole run."""
+    whole = deepcams.downscale(real_cams, "bicubic-cubic", bbox="140,-40,155,-30")
+    part = deepcams.downscale(
+        real_cams, "bicubic-cubic", bbox="140,-40,155,-30", start="2019-12-31T18", end="2019-12-31T21"
+    )
+    np.testing.assert_allclose(part.pm25.values, whole.pm25.sel(time=part.time).values, rtol=1e-6)

@@ -32,3 +32,10 @@ def test_environment_matches_pyproject():
 def test_torch_pinned_to_the_local_wheel():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert "torch==2.13.0" in project["dependencies"]
+
+
+def test_version_is_the_projects():
+    from deepcams._version import __version__
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert __version__ == project["version"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -278,5 +279,32 @@ def test_the_default_method_is_the_learned_model(inputs, cluster, tmp_path):
     report = produce(str(inputs / "*.nc"), store, START, START, bbox=BBOX, client=cluster, log=lambda s: None)
     assert report.complete
     ds = xr.open_zarr(store)
-    assert ds.attrs["method"] == "deepcams" and ds.attrs["ssr_weights_sha256"]
+    assert (
+        ds.attrs["method"] == "deepcams" and ds.attrs["ssr_weights_sha256"] and ds.attrs["tsr_weights_sha256"]
+    )
     assert verify_archive(store).ok
+    # the correction conservation really applied is in each day's record, not a placeholder in the attrs
+    assert "conservation_relative_correction" not in ds.attrs
+    records = list((store / "completed").glob("*.json"))
+    assert records and all(json.loads(r.read_text())["conservation_relative_correction"] > 0 for r in records)
+
+
+def test_learned_method_options_reach_the_workers(inputs, cluster, tmp_path):
+    store = tmp_path / "free.zarr"
+    options = {"conserve": False, "device": "cpu"}
+    report = produce(
+        str(inputs / "*.nc"),
+        store,
+        START,
+        START,
+        bbox=BBOX,
+        method_options=options,
+        client=cluster,
+        log=lambda s: None,
+    )
+    assert report.complete
+    assert xr.open_zarr(store).attrs["conservation"] == "off"
+    records = list((store / "completed").glob("*.json"))
+    assert records and not any(
+        "conservation_relative_correction" in json.loads(r.read_text()) for r in records
+    )

@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-from deepcams import __version__
+from deepcams._version import __version__
 from deepcams.cli._options import ArgumentParser
 from deepcams.errors import DeepcamsError
 

@@ -18,6 +18,29 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--times", help="comma-separated ISO times of .mat files whose names carry none")
 
 
+def add_method_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the learned methods (the dashboard offers the same); a baseline given one refuses it."""
+    group = parser.add_argument_group("learned methods")
+    group.add_argument(
+        "--device", choices=("auto", "cpu", "cuda"), help="where the networks run (default auto)"
+    )
+    group.add_argument("--tsr-weights", metavar="FILE", help="temporal-stage weights (.safetensors)")
+    group.add_argument("--ssr-weights", metavar="FILE", help="spatial-stage weights (.safetensors)")
+    group.add_argument(
+        "--no-conserve",
+        dest="conserve",
+        action="store_false",
+        default=None,
+        help="do not rescale each 3 x 3 block to its CAMS cell mean",
+    )
+
+
+def method_options(args: argparse.Namespace) -> dict:
+    """The learned-method options given on the command line (none given: the method's defaults)."""
+    names = ("device", "tsr_weights", "ssr_weights", "conserve")
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+
+
 def add_quiet(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 

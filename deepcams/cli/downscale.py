@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from deepcams.cli._options import add_input_options, add_quiet, bbox, open_inputs, timestamp
+from deepcams.cli._options import (
+    add_input_options,
+    add_method_options,
+    add_quiet,
+    bbox,
+    method_options,
+    open_inputs,
+    timestamp,
+)
 from deepcams.errors import DeepcamsError
-from deepcams.grids import CAMS
+from deepcams.grids import CAMS, require_grid
 from deepcams.io import to_netcdf
 from deepcams.methods import DEFAULT_METHOD, available_methods
 from deepcams.pipeline import downscale, select_times
@@ -25,6 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--start", type=timestamp, help="first input time to use (ISO)")
     parser.add_argument("--end", type=timestamp, help="last input time to use (ISO)")
     parser.add_argument("--allow-nan", action="store_true", help="let NaNs in the input spread to the output")
+    add_method_options(parser)
     add_input_options(parser)
     add_quiet(parser)
     parser.set_defaults(run=run)
@@ -32,14 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cams = open_inputs(args, args.inputs)
-    if (
-        not CAMS.contains(cams)
-        or cams.sizes["lon"] < 2
-        or abs(float(cams.lon[1] - cams.lon[0]) - CAMS.step) > 1e-6
-    ):
-        raise DeepcamsError(
-            "input is not on the CAMS 0.75 deg grid (GEOS-CF files go to `deepcams simulate`)"
-        )
+    require_grid(cams, CAMS, "input", hint="GEOS-CF files go to `deepcams simulate`")
     selected = select_times(cams, args.start, args.end)
     if (
         selected.sizes["time"] == 1
@@ -51,7 +53,12 @@ def run(args: argparse.Namespace) -> int:
             f"only one input time step between {args.start} and {args.end}; hourly output needs at least two"
         )
     result = downscale(
-        selected, args.method, bbox=args.bbox, allow_nan=args.allow_nan, progress=not args.quiet
+        selected,
+        args.method,
+        bbox=args.bbox,
+        allow_nan=args.allow_nan,
+        progress=not args.quiet,
+        **method_options(args),
     )
     to_netcdf(result, args.output)
     if not args.quiet:

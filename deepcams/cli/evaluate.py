@@ -17,7 +17,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "truth", metavar="TRUTH", help="truth on the same grid (GEOS-CF NetCDF or deepcams NetCDF)"
     )
     parser.add_argument("--bbox", type=bbox, help="score only this region W,S,E,N")
-    parser.add_argument("--weighted", action="store_true", help="weight pixels by cos(latitude)")
+    parser.add_argument(
+        "--weighted", action="store_true", help="weight each pixel by the area of its grid cell"
+    )
     parser.add_argument("--per-time", action="store_true", help="one row per time step as well")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a text table")
     parser.set_defaults(run=run)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from deepcams.cli._options import bbox, timestamp
+from deepcams.cli._options import add_method_options, bbox, method_options, timestamp
 from deepcams.methods import DEFAULT_METHOD
 from deepcams.production import produce
 
@@ -39,6 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--units", help="units of the input variable when the files lack or misstate them")
     parser.add_argument("--tile", type=int, default=180, help="spatial chunk size in pixels (default 180)")
+    add_method_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -50,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         args.end,
         bbox=args.bbox,
         method=args.method,
+        method_options=method_options(args),
         scheduler=args.scheduler,
         workers=args.workers,
         units=args.units,

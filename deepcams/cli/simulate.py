@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from deepcams.cli._options import add_input_options, add_quiet, open_inputs
-from deepcams.errors import DeepcamsError
-from deepcams.grids import GEOSCF
+from deepcams.grids import GEOSCF, require_grid
 from deepcams.io.providers import to_cams_netcdf
 from deepcams.pipeline import simulate
 
@@ -24,8 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     geoscf = open_inputs(args, args.inputs)
-    if not GEOSCF.contains(geoscf) or abs(float(geoscf.lon[1] - geoscf.lon[0]) - GEOSCF.step) > 1e-6:
-        raise DeepcamsError("input is not on the GEOS-CF 0.25 deg grid")
+    require_grid(geoscf, GEOSCF, "input")
     cams_like = simulate(geoscf)
     to_cams_netcdf(cams_like, args.output)
     if not args.quiet:

@@ -22,21 +22,18 @@ import xarray as xr
 
 import deepcams
 from deepcams.dashboard.cache import ResultCache
-from deepcams.dashboard.catalog import Source, Stations, catalog, stations
 from deepcams.dashboard.regions import CUSTOM, PRESETS
 from deepcams.errors import DeepcamsError
-from deepcams.grids import BBox, select_region
-from deepcams.methods import Method
-from deepcams.methods.registry import SPATIAL_BASELINES, TEMPORAL_BASELINES
+from deepcams.grids import BBox, select_region, wrap_lon
+from deepcams.methods import Method, method_spec
 from deepcams.pipeline import estimate_output_bytes, select_times
+from deepcams.sources import Source, Stations, catalog, stations
 from deepcams.validation import validate
 
 INPUT = "CAMS input"
 TRUTH = "GEOS-CF truth"
 # what one request may produce in memory on this server (all methods together), checked before running
 DEFAULT_MAX_REQUEST_BYTES = 1536 * 1024**2
-# options the learned models take; baselines take none
-LEARNED_OPTIONS = ("conserve", "device")
 
 RESULTS = ResultCache()  # shared by all sessions of the server process
 
@@ -45,14 +42,16 @@ class Cancelled(Exception):
     """Raised from the progress callback when the user pressed Cancel."""
 
 
-def is_baseline(name: str) -> bool:
-    spatial, _, temporal = name.partition("-")
-    return spatial in SPATIAL_BASELINES and temporal in TEMPORAL_BASELINES
+def method_options(name: str, options: tuple[tuple[str, object], ...]) -> tuple[tuple[str, object], ...]:
+    """Those of the controls' `options` that method `name` takes (its spec lists them; baselines none)."""
+    takes = method_spec(name).options
+    return tuple((key, value) for key, value in options if key in takes)
 
 
 @cache
 def method_for(name: str, options: tuple[tuple[str, object], ...] = ()) -> Method:
-    """The method object, built once per process (learned models load their weights here)."""
+    """The method object, built once per process and shared by all runs (methods keep no per-run state;
+    learned models load their weights here)."""
     return deepcams.get_method(name, **dict(options))
 
 
@@ -70,13 +69,14 @@ def station_scores(results: dict[str, xr.Dataset], stations: pd.DataFrame) -> pd
             continue
         west = float(product["lon"].values[0])
         scored = scored.join(places, on="station")
-        tables.append(scored.assign(lon=west + np.mod(scored["lon"] - west, 360.0)))
+        tables.append(scored.assign(lon=wrap_lon(scored["lon"], start=west)))
     columns = ["product", "station", "name", "lat", "lon", "n", "r", "rmse", "bias", "mae"]
     return pd.concat(tables, ignore_index=True)[columns] if tables else pd.DataFrame(columns=columns)
 
 
 def describe(method: Method) -> str:
-    """Weights, architecture and device of a learned method (from its attrs), for display and the cache key."""
+    """Weights, architecture and device of a learned method, for display and the cache key: static attrs
+    of the method (what one run measured lives in that run's output attrs)."""
     keys = [k for k in sorted(method.attrs) if "weights" in k or "architecture" in k or k == "device"]
     return ", ".join(f"{k}: {str(method.attrs[k])[:12]}" for k in keys)
 
@@ -93,7 +93,7 @@ class Request:
     options: tuple[tuple[str, object], ...] = ()
 
     def options_for(self, name: str) -> tuple[tuple[str, object], ...]:
-        return () if is_baseline(name) else self.options
+        return method_options(name, self.options)
 
     def key(self, name: str, method: Method) -> tuple:
         return (
@@ -164,6 +164,14 @@ class Comparison(param.Parameterized):
     def bbox(self) -> BBox:
         return BBox(self.west, self.south, self.east, self.north)
 
+    @property
+    def hours(self) -> pd.DatetimeIndex:
+        """The hours the fields cover together, in order (the views' hour selection indexes them)."""
+        times = set()
+        for field in self.fields.values():
+            times |= set(pd.DatetimeIndex(field["time"].values))
+        return pd.DatetimeIndex(sorted(times))
+
     @param.depends("dataset", watch=True)
     def _dataset_changed(self) -> None:
         self._times_changed()
@@ -208,6 +216,7 @@ class Comparison(param.Parameterized):
         )
 
     def options(self) -> tuple[tuple[str, object], ...]:
+        """The method options set by the controls; each method gets those it takes (`Request.options_for`)."""
         return (("conserve", self.conserve), ("device", self.device))
 
     def current_request(self) -> Request:
@@ -232,8 +241,8 @@ class Comparison(param.Parameterized):
         """Weights and device of the selected learned methods (baselines need none)."""
         lines = []
         for name in self.methods:
-            if not is_baseline(name):
-                method = method_for(name, self.options())
+            if method_spec(name).learned:
+                method = method_for(name, method_options(name, self.options()))
                 lines.append(f"{name}: {describe(method) or 'no weights information'}")
         return "\n".join(lines)
 

@@ -1,6 +1,7 @@
 """The dashboard: controls, Run/Cancel with progress, linked maps, time series, metrics and exports.
 
-Composes the components of this package around one `Comparison`. Runs go to a process-wide thread pool
+Composes the components of this package around one `Comparison` (the request and its results) and one
+`Selection` (the hour, point and view the views share). Runs go to a process-wide thread pool
 and the page polls their progress from the event loop, so other sessions and the page stay responsive.
 Every problem becomes a one-line notification (and the status line); the page never shows a traceback.
 """
@@ -22,6 +23,7 @@ from deepcams.dashboard.comparison import Cancelled, Comparison
 from deepcams.dashboard.export import netcdf_bytes, png_bytes
 from deepcams.dashboard.maps import MapGrid
 from deepcams.dashboard.overview import Overview
+from deepcams.dashboard.selection import Selection
 from deepcams.dashboard.series import MetricsTable, SeriesChart
 from deepcams.errors import DeepcamsError
 
@@ -41,8 +43,9 @@ class Dashboard(pn.viewable.Viewer):
     def __init__(self, roots: tuple[Path, ...] = (), stations: tuple[Path, ...] = (), **params):
         params.setdefault("comparison", Comparison(roots=roots, station_files=stations))
         super().__init__(**params)
-        self.maps = MapGrid(comparison=self.comparison)
-        self.series = SeriesChart(maps=self.maps)
+        self.selection = Selection()
+        self.maps = MapGrid(comparison=self.comparison, selection=self.selection)
+        self.series = SeriesChart(comparison=self.comparison, selection=self.selection)
         self.metrics = MetricsTable(comparison=self.comparison)
         self.overview = Overview(comparison=self.comparison)
         self._cancel = threading.Event()
@@ -246,25 +249,11 @@ class Dashboard(pn.viewable.Viewer):
         return netcdf_bytes(results[self.export_method])
 
     def _png(self):
-        hour = self.maps.current_hour
-        if hour is None:
+        snapshot = self.maps.snapshot()
+        if snapshot is None:
             self.notify("nothing to draw yet")
             return None
-        fields = self.comparison.fields
-        frames = {}
-        for name in self.maps.names():
-            field = fields[name.removesuffix(" - truth")]
-            frames[name] = (field["lon"].values, field["lat"].values, self.maps.frame(name, hour))
-        return png_bytes(
-            frames,
-            title=f"PM2.5 {hour:%Y-%m-%d %H:%M} UTC, {self.comparison.source.label}",
-            clim=self.maps.clim,
-            log=self.maps.log_scale,
-            cmap=self.maps.cmap,
-            diff_limit=self.maps.diff_limit,
-            x_range=self.maps.view["x_range"],
-            y_range=self.maps.view["y_range"],
-        )
+        return png_bytes(snapshot)
 
     # --- layout --------------------------------------------------------------------------------------
 

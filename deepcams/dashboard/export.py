@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,43 +23,63 @@ def netcdf_bytes(ds: xr.Dataset) -> io.BytesIO:
         return io.BytesIO(path.read_bytes())
 
 
-def png_bytes(
-    frames: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
-    *,
-    title: str,
-    clim: tuple[float, float],
-    log: bool,
-    cmap: str,
-    diff_limit: float,
-    x_range: tuple[float, float],
-    y_range: tuple[float, float],
-) -> io.BytesIO:
-    """Maps (name -> lon, lat, values) drawn like the dashboard: shared colour scale, coastlines, the view."""
-    count = len(frames)
+@dataclass(frozen=True)
+class MapFrame:
+    """One map at one hour: its title, axes and values; `difference` maps (method - truth) diverge."""
+
+    title: str
+    lon: np.ndarray
+    lat: np.ndarray
+    values: np.ndarray
+    difference: bool = False
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The maps as the page shows them at one moment (`MapGrid.snapshot`), enough to draw them again."""
+
+    title: str
+    frames: tuple[MapFrame, ...]
+    clim: tuple[float, float]  # the sources' shared colour range (ug m-3)
+    log: bool
+    cmap: str
+    diff_limit: float  # difference maps span -diff_limit .. diff_limit
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+
+
+def png_bytes(snapshot: Snapshot) -> io.BytesIO:
+    """The maps drawn like the dashboard: shared colour scale, coastlines, the view."""
+    count = len(snapshot.frames)
     cols = min(count, 3)
     rows = int(np.ceil(count / cols))
     fig = Figure(figsize=(4.2 * cols, 3.2 * rows + 0.4), layout="constrained")
-    fig.suptitle(title)
-    coast = coastlines.lines("coastline", "50m", *x_range)
-    borders = coastlines.lines("borders", "50m", *x_range)
-    for k, (name, (lon, lat, values)) in enumerate(frames.items()):
+    fig.suptitle(snapshot.title)
+    coast = coastlines.lines("coastline", "50m", *snapshot.x_range)
+    borders = coastlines.lines("borders", "50m", *snapshot.x_range)
+    for k, frame in enumerate(snapshot.frames):
         ax = fig.add_subplot(rows, cols, k + 1)
-        diff = name.endswith(" - truth")
-        if diff:
-            norm, colours, line = Normalize(-diff_limit, diff_limit), "RdBu_r", "black"
+        if frame.difference:
+            norm, colours, line = Normalize(-snapshot.diff_limit, snapshot.diff_limit), "RdBu_r", "black"
         else:
-            norm = LogNorm(*clim) if log else Normalize(*clim)
-            colours, line = cmap, "white"
+            norm = LogNorm(*snapshot.clim) if snapshot.log else Normalize(*snapshot.clim)
+            colours, line = snapshot.cmap, "white"
         mesh = ax.pcolormesh(
-            lon, lat, np.ma.masked_invalid(values), norm=norm, cmap=colours, shading="nearest"
+            frame.lon,
+            frame.lat,
+            np.ma.masked_invalid(frame.values),
+            norm=norm,
+            cmap=colours,
+            shading="nearest",
         )
         ax.plot(coast[:, 0], coast[:, 1], color=line, linewidth=0.6)
         ax.plot(borders[:, 0], borders[:, 1], color=line, linewidth=0.3, alpha=0.7)
-        ax.set_xlim(*x_range)
-        ax.set_ylim(*y_range)
+        ax.set_xlim(*snapshot.x_range)
+        ax.set_ylim(*snapshot.y_range)
         ax.set_aspect("equal")
-        ax.set_title(name, fontsize=10)
-        fig.colorbar(mesh, ax=ax, shrink=0.8, label="difference (ug m-3)" if diff else "PM2.5 (ug m-3)")
+        ax.set_title(frame.title, fontsize=10)
+        label = "difference (ug m-3)" if frame.difference else "PM2.5 (ug m-3)"
+        fig.colorbar(mesh, ax=ax, shrink=0.8, label=label)
     fig.text(0.01, 0.0, coastlines.ATTRIBUTION, fontsize=6)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)

@@ -8,6 +8,8 @@ at the station over the run's hours, on a diverging colormap centred on zero.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401  (registers the bokeh backend's plot options)
 import numpy as np
@@ -19,6 +21,8 @@ from holoviews.operation.datashader import rasterize
 
 from deepcams.dashboard import coastlines
 from deepcams.dashboard.comparison import INPUT, TRUTH, Comparison
+from deepcams.dashboard.export import MapFrame, Snapshot
+from deepcams.dashboard.selection import Selection
 
 COLORMAPS = ["inferno", "viridis", "magma", "plasma", "cividis"]  # perceptually uniform
 DIVERGING = "RdBu_r"
@@ -49,88 +53,145 @@ def colour_range(fields: list[np.ndarray], log: bool) -> tuple[float, float]:
     return min(low, top / 10), top
 
 
+def difference_range(fields: dict[str, xr.DataArray], truth: xr.DataArray) -> float:
+    """Half-width of the difference colour scale: the 99.5th percentile of |method - truth| (robust), over
+    about four of the hours the method and the truth share."""
+    spans = []
+    for field in fields.values():
+        common = np.intersect1d(field["time"].values, truth["time"].values)
+        if common.size:
+            hours = common[:: max(1, common.size // 4)]
+            d = np.abs(field.sel(time=hours).values - truth.sel(time=hours).values)
+            if np.isfinite(d).any():
+                spans.append(float(np.nanpercentile(d, 99.5)))
+    return max(max(spans, default=1.0), 1e-3)
+
+
+@dataclass(frozen=True)
+class MapPanel:
+    """One map of the grid: a field of the comparison, or (`difference`) that field minus the truth."""
+
+    field: str
+    difference: bool = False
+
+    @property
+    def title(self) -> str:
+        return f"{self.field} - truth" if self.difference else self.field
+
+
 class MapGrid(pn.viewable.Viewer):
-    """The maps of a `Comparison`'s fields at the chosen hour; a tap sets the time-series point."""
+    """The maps of a `Comparison`'s fields at the selection's hour; a tap sets the selection's point, pan
+    and zoom its view ranges."""
 
     comparison = param.ClassSelector(class_=Comparison)
-    hour = param.Integer(0, bounds=(0, None), doc="Index into the hours shown")
+    selection = param.ClassSelector(class_=Selection, doc="Shared with the other views")
     log_scale = param.Boolean(True, label="Log colour scale")
     cmap = param.Selector(objects=COLORMAPS, default="inferno", label="Colormap")
     differences = param.Boolean(True, label="Difference maps (method - truth)")
-    point = param.NumericTuple(default=None, length=2, allow_None=True, doc="(lon, lat) tapped")
-    view = param.Dict(default={}, doc="Current x_range and y_range of the linked maps")
     width = param.Integer(250, doc="Frame width of each map in pixels")
-    clim = param.NumericTuple(default=(0.1, 1.0), length=2, doc="The shared colour range (ug m-3)")
-    diff_limit = param.Number(1.0, doc="Difference maps span -diff_limit .. diff_limit")
 
     def __init__(self, **params):
+        params.setdefault("selection", Selection())
         super().__init__(**params)
         self._pane = pn.pane.HoloViews(sizing_mode="stretch_width", min_height=300, css_classes=["maps"])
         self.player = pn.widgets.Player(
             label="Hour",
             start=0,
             end=0,
-            value=0,
+            value=self.selection.hour,
             interval=700,
             loop_policy="once",
             width=420,
             show_loop_controls=False,
         )
-        self.player.link(self, value="hour")
+        self.player.link(self.selection, value="hour", bidirectional=True)
         self.label = pn.pane.Markdown("", margin=(0, 10))
         self.images: list[hv.DynamicMap] = []  # the rasterized maps; their RangeXY streams follow pan/zoom
-        self.station_layers: dict[str, hv.Points] = {}  # method -> its stations coloured by bias
+        self._hours_changed()
         self._rebuild()
 
-    @property
-    def hours(self) -> pd.DatetimeIndex:
-        times = set()
-        for field in self.comparison.fields.values():
-            times |= set(pd.DatetimeIndex(field["time"].values))
-        return pd.DatetimeIndex(sorted(times))
-
-    @property
-    def current_hour(self) -> pd.Timestamp | None:
-        hours = self.hours
-        return hours[min(self.hour, len(hours) - 1)] if len(hours) else None
-
-    def frame(self, name: str, hour: pd.Timestamp) -> np.ndarray:
-        """One map's values at `hour`: a source, or `"<method> - truth"` (the PNG export draws the same)."""
-        fields = self.comparison.fields
-        if name.endswith(" - truth"):
-            method = name.removesuffix(" - truth")
-            return frame_at(fields[method], hour) - frame_at(fields[TRUTH], hour)
-        return frame_at(fields[name], hour, latest=name == INPUT)
-
-    def names(self) -> list[str]:
+    def panels(self) -> list[MapPanel]:
         """The maps shown, in order: sources, then differences when there is a truth."""
         fields = self.comparison.fields
-        names = list(fields)
+        panels = [MapPanel(name) for name in fields]
         if self.differences and TRUTH in fields:
-            names += [f"{n} - truth" for n in self.comparison.results]
-        return names
+            panels += [MapPanel(name, difference=True) for name in self.comparison.results]
+        return panels
 
-    @param.depends("hour", watch=True)
+    def frame(self, panel: MapPanel, hour: pd.Timestamp) -> np.ndarray:
+        """One map's values at `hour` (the PNG export draws the same)."""
+        fields = self.comparison.fields
+        if panel.difference:
+            return frame_at(fields[panel.field], hour) - frame_at(fields[TRUTH], hour)
+        return frame_at(fields[panel.field], hour, latest=panel.field == INPUT)
+
+    def extent(self) -> tuple[float, float, float, float]:
+        """West, south, east, north of all fields together (where the maps start)."""
+        fields = self.comparison.fields.values()
+        lon = np.concatenate([f["lon"].values for f in fields])
+        lat = np.concatenate([f["lat"].values for f in fields])
+        return float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())
+
+    def clim(self) -> tuple[float, float]:
+        """The colour range shared by the source maps (ug m-3)."""
+        return colour_range([f.values for f in self.comparison.fields.values()], self.log_scale)
+
+    def diff_limit(self) -> float:
+        """Difference maps span -diff_limit .. diff_limit (1 without a truth)."""
+        fields = self.comparison.fields
+        if TRUTH not in fields:
+            return 1.0
+        return difference_range({n: fields[n] for n in self.comparison.results}, fields[TRUTH])
+
+    def snapshot(self) -> Snapshot | None:
+        """What the maps show now (hour, colours, view), to draw them off the page; None before any field."""
+        hour = self.selection.time(self.comparison.hours)
+        if hour is None:
+            return None
+        fields = self.comparison.fields
+        frames = tuple(
+            MapFrame(
+                panel.title,
+                fields[panel.field]["lon"].values,
+                fields[panel.field]["lat"].values,
+                self.frame(panel, hour),
+                difference=panel.difference,
+            )
+            for panel in self.panels()
+        )
+        west, south, east, north = self.extent()
+        return Snapshot(
+            title=f"PM2.5 {hour:%Y-%m-%d %H:%M} UTC, {self.comparison.source.label}",
+            frames=frames,
+            clim=self.clim(),
+            log=self.log_scale,
+            cmap=self.cmap,
+            diff_limit=self.diff_limit(),
+            x_range=self.selection.x_range or (west, east),
+            y_range=self.selection.y_range or (south, north),
+        )
+
+    @param.depends("comparison.fields", watch=True)
+    def _hours_changed(self) -> None:
+        last = max(len(self.comparison.hours) - 1, 0)
+        self.player.end = last
+        self.selection.hour = min(self.selection.hour, last)
+        self._hour_label()
+
+    @param.depends("selection.hour", watch=True)
     def _hour_label(self) -> None:
-        hour = self.current_hour
+        hour = self.selection.time(self.comparison.hours)
         self.label.object = "" if hour is None else f"**{hour:%Y-%m-%d %H:%M} UTC**"
 
     @param.depends("comparison.fields", "log_scale", "cmap", "differences", watch=True)
     def _rebuild(self) -> None:
         """Build the layout of maps for the current fields (a new run, colour or difference settings)."""
-        hours = self.hours
-        self.player.param.update(
-            end=max(len(hours) - 1, 0), value=min(self.player.value, max(len(hours) - 1, 0))
-        )
-        self._hour_label()
+        self.selection.param.update(x_range=None, y_range=None)  # new figures start at the whole region
         fields = self.comparison.fields
         if not fields:
             self._pane.object = None
             return
-        clim = self.clim = colour_range([f.values for f in fields.values()], self.log_scale)
-        lon = np.concatenate([f["lon"].values for f in fields.values()])
-        lat = np.concatenate([f["lat"].values for f in fields.values()])
-        extent = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
+        extent = self.extent()
         scale = "110m" if extent[2] - extent[0] > 100 else "50m"
         box = (extent[0], extent[2], extent[1], extent[3])
         # coastlines and borders as one path: one glyph per map keeps rendering fast
@@ -153,48 +214,36 @@ class MapGrid(pn.viewable.Viewer):
             # six canvases to the page costs seconds per run, while 2D canvas draws images and lines at once
             backend_opts={"plot.output_backend": "canvas"},
         )
-        panels = []
-        for name, field in fields.items():
-            image = self._dynamic(name, field).opts(
+        panels = self.panels()
+        limit = self.diff_limit() if any(panel.difference for panel in panels) else 1.0
+        colours = {  # by `panel.difference`
+            False: dict(
                 cmap=self.cmap,
                 cnorm="log" if self.log_scale else "linear",
-                clim=clim,
-                title=name,
+                clim=self.clim(),
                 clabel="PM2.5 (ug m-3)",
-                **common,
-            )
-            panels.append(image)
-        truth = fields.get(TRUTH)
-        if self.differences and truth is not None:
-            diffs = {n: fields[n] for n in self.comparison.results}
-            limit = self.diff_limit = self._diff_limit(diffs, truth)
-            for name in diffs:
-                panels.append(
-                    self._dynamic(f"{name} - truth", fields[name]).opts(
-                        cmap=DIVERGING,
-                        cnorm="linear",
-                        clim=(-limit, limit),
-                        title=f"{name} - truth",
-                        clabel="difference (ug m-3)",
-                        **common,
-                    )
-                )
-        self.images = panels
-        self.station_layers = self._station_layers()
+            ),
+            True: dict(cmap=DIVERGING, cnorm="linear", clim=(-limit, limit), clabel="difference (ug m-3)"),
+        }
+        self.images = [
+            self._dynamic(panel).opts(title=panel.title, **colours[panel.difference], **common)
+            for panel in panels
+        ]
+        layers = self.station_layers
         overlays = []
-        for k, (name, image) in enumerate(zip(self.names(), panels, strict=True)):
+        for k, (panel, image) in enumerate(zip(panels, self.images, strict=True)):
             tap = hv.streams.Tap(source=image, x=None, y=None)
             tap.add_subscriber(self._tapped)
             if k == 0:
                 hv.streams.RangeXY(source=image).add_subscriber(self._ranged)
-            overlay = image * lines.opts(color="white" if k < len(fields) else "black", clone=True)
-            if name in self.station_layers:
-                overlay = overlay * self.station_layers[name]
+            overlay = image * lines.opts(color="black" if panel.difference else "white", clone=True)
+            if not panel.difference and panel.field in layers:
+                overlay = overlay * layers[panel.field]
             overlays.append(overlay)
-        self.view = {"x_range": (extent[0], extent[2]), "y_range": (extent[1], extent[3])}
         self._pane.object = hv.Layout(overlays).cols(3).opts(shared_axes=True)
 
-    def _station_layers(self) -> dict[str, hv.Points]:
+    @property
+    def station_layers(self) -> dict[str, hv.Points]:
         """Each method's stations as points coloured by bias (product - station), one scale for all maps."""
         scores = self.comparison.station_scores
         if scores is None or scores.empty:
@@ -222,26 +271,16 @@ class MapGrid(pn.viewable.Viewer):
             for name, table in scores.groupby("product", sort=False)
         }
 
-    def _diff_limit(self, diffs: dict[str, xr.DataArray], truth: xr.DataArray) -> float:
-        """Half-width of the difference colour scale: the 99.5th percentile of |method - truth| (robust)."""
-        spans = []
-        for field in diffs.values():
-            common = np.intersect1d(field["time"].values, truth["time"].values)
-            if common.size:
-                d = np.abs(field.sel(time=common).values - truth.sel(time=common).values)
-                if np.isfinite(d).any():
-                    spans.append(float(np.nanpercentile(d[:: max(1, d.shape[0] // 4)], 99.5)))
-        return max(max(spans, default=1.0), 1e-3)
-
-    def _dynamic(self, name: str, field: xr.DataArray):
+    def _dynamic(self, panel: MapPanel):
+        field = self.comparison.fields[panel.field]
         lon, lat = field["lon"].values, field["lat"].values
-        vdim = "difference" if name.endswith(" - truth") else "pm25"
+        vdim = "difference" if panel.difference else "pm25"
 
         def image(hour: int) -> hv.Image:
-            values = self.frame(name, self.current_hour)
+            values = self.frame(panel, self.selection.time(self.comparison.hours))
             return hv.Image((lon, lat, values), kdims=["lon", "lat"], vdims=[vdim])
 
-        maps = hv.DynamicMap(image, streams=dict(hour=self.param.hour))
+        maps = hv.DynamicMap(image, streams=dict(hour=self.selection.param.hour))
         # datashader regrids large fields to the screen's pixels on every pan/zoom; a field with fewer cells
         # than the map has pixels gains nothing from it, and skipping it saves building and re-running the
         # operation (HoloViews re-runs it once more when the new plot reports its ranges)
@@ -249,11 +288,11 @@ class MapGrid(pn.viewable.Viewer):
 
     def _tapped(self, x, y) -> None:
         if x is not None and y is not None:
-            self.point = (float(x), float(y))
+            self.selection.point = (float(x), float(y))
 
     def _ranged(self, x_range, y_range) -> None:
         if x_range is not None and y_range is not None:
-            self.view = {"x_range": tuple(x_range), "y_range": tuple(y_range)}
+            self.selection.param.update(x_range=tuple(x_range), y_range=tuple(y_range))
 
     def __panel__(self):
         return pn.Column(

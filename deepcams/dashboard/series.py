@@ -9,29 +9,36 @@ import panel as pn
 import param
 
 from deepcams.dashboard.comparison import INPUT, TRUTH, Comparison
-from deepcams.dashboard.maps import MapGrid
+from deepcams.dashboard.selection import Selection
+from deepcams.grids import wrap_lon
 from deepcams.metrics import HIGHER_IS_BETTER
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 
 
 def point_label(lon: float, lat: float) -> str:
-    lon = (lon + 180.0) % 360.0 - 180.0
+    lon = float(wrap_lon(lon))
     return f"{abs(lat):.2f}°{'N' if lat >= 0 else 'S'}, {abs(lon):.2f}°{'E' if lon >= 0 else 'W'}"
 
 
 class SeriesChart(pn.viewable.Viewer):
-    """PM2.5 against time at one point: CAMS as markers, hourly products as lines, truth in black."""
+    """PM2.5 against time at the selection's point: CAMS as markers, hourly products as lines, truth in
+    black, the selection's hour as a vertical line."""
 
-    maps = param.ClassSelector(class_=MapGrid)
+    comparison = param.ClassSelector(class_=Comparison)
+    selection = param.ClassSelector(class_=Selection, doc="Shared with the other views")
+
+    def __init__(self, **params):
+        params.setdefault("selection", Selection())
+        super().__init__(**params)
 
     def point(self) -> tuple[float, float] | None:
         """The tapped point, or the centre of the region before any tap."""
-        fields = self.maps.comparison.fields
+        fields = self.comparison.fields
         if not fields:
             return None
-        if self.maps.point is not None:
-            return self.maps.point
+        if self.selection.point is not None:
+            return self.selection.point
         field = next(iter(fields.values()))
         return float(field["lon"].values.mean()), float(field["lat"].values.mean())
 
@@ -42,12 +49,18 @@ class SeriesChart(pn.viewable.Viewer):
             return {}
         lon, lat = where
         out = {}
-        for name, field in self.maps.comparison.fields.items():
+        for name, field in self.comparison.fields.items():
             at = field.sel(lon=lon, lat=lat, method="nearest")
             out[name] = pd.Series(at.values, index=pd.DatetimeIndex(at["time"].values), name=name)
         return out
 
-    @param.depends("maps.point", "maps.comparison.fields")
+    def marker(self) -> hv.VLine:
+        """The selection's hour as a vertical line (drawn with the curves, so there is an hour)."""
+        return hv.VLine(self.selection.time(self.comparison.hours)).opts(
+            color="grey", line_dash="dashed", line_width=1
+        )
+
+    @param.depends("selection.point", "comparison.fields")
     def title(self):
         where = self.point()
         text = (
@@ -55,7 +68,7 @@ class SeriesChart(pn.viewable.Viewer):
         )
         return pn.pane.Markdown(f"### {text}", css_classes=["series-title"], margin=(0, 10))
 
-    @param.depends("maps.point", "maps.comparison.fields")
+    @param.depends("selection.point", "comparison.fields")
     def chart(self):
         series = self.series()
         elements = []
@@ -78,7 +91,9 @@ class SeriesChart(pn.viewable.Viewer):
                 )
         if not elements:
             return pn.pane.Markdown("")
-        overlay = hv.Overlay(elements).opts(
+        # the hour marker follows the player without redrawing the curves
+        marker = hv.DynamicMap(lambda hour: self.marker(), streams=dict(hour=self.selection.param.hour))
+        overlay = (hv.Overlay(elements) * marker).opts(
             responsive=True,
             height=280,
             ylabel="PM2.5 (ug m-3)",

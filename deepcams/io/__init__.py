@@ -2,7 +2,6 @@
 
 from deepcams.io.conventions import UNITS, VARIABLE, units_factor
 from deepcams.io.readers import open_any, open_cams, open_dataset, open_geoscf, open_mat
-from deepcams.io.sample import open_sample_cams, open_sample_geoscf
 from deepcams.io.writers import to_netcdf, to_zarr
 
 __all__ = [
@@ -13,8 +12,6 @@ __all__ = [
     "open_dataset",
     "open_geoscf",
     "open_mat",
-    "open_sample_cams",
-    "open_sample_geoscf",
     "to_netcdf",
     "to_zarr",
     "units_factor",

@@ -11,9 +11,9 @@ import re
 import numpy as np
 import xarray as xr
 
-from deepcams import __version__
+from deepcams._version import __version__
 from deepcams.errors import DeepcamsError
-from deepcams.grids import lat_coord, lon_coord
+from deepcams.grids import lat_coord, lon_coord, wrap_lon
 
 VARIABLE = "pm25"
 UNITS = "ug m-3"
@@ -63,9 +63,9 @@ def canonical(
     name = values.name
     factor = units_factor(units, str(name))
     values = values.transpose("time", "lat", "lon")
-    lon = values["lon"].values.astype("float64")
-    wrapped = (lon + 180.0) % 360.0 - 180.0
-    values = values.assign_coords(lon=wrapped, lat=values["lat"].values.astype("float64"))
+    values = values.assign_coords(
+        lon=wrap_lon(values["lon"].values), lat=values["lat"].values.astype("float64")
+    )
     values = values.sortby("lat").sortby("lon")
     if np.unique(values["lon"].values).size != values.sizes["lon"]:
         raise DeepcamsError(f"variable {name!r} has repeated longitudes after wrapping to -180..180")

@@ -14,15 +14,16 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
+from deepcams.grids import wrap_lon
 from deepcams.io.conventions import TIME_ENCODING, check_canonical
 from deepcams.io.readers import CAMS_VARIABLE, GEOSCF_VARIABLE
-from deepcams.io.writers import _atomic
+from deepcams.io.writers import write_atomically
 
 
 def cams_layout(ds: xr.Dataset, time_name: Literal["valid_time", "time"] = "valid_time") -> xr.Dataset:
     """Canonical -> CAMS EAC4 NetCDF layout."""
     pm25 = check_canonical(ds)
-    lon360 = np.mod(pm25["lon"].values, 360.0)
+    lon360 = wrap_lon(pm25["lon"].values, 0.0)
     da = (
         (pm25 * np.float32(1e-9))
         .astype("float32")
@@ -84,7 +85,7 @@ def _write(ds: xr.Dataset, path: str | os.PathLike, time_name: str) -> Path:
         for name, var in ds.data_vars.items()
     }
     encoding[time_name] = dict(TIME_ENCODING)
-    return _atomic(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding), directory=False)
+    return write_atomically(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding))
 
 
 def to_cams_netcdf(

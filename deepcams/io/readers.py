@@ -18,7 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from deepcams.errors import DeepcamsError
-from deepcams.grids import CAMS, GEOSCF, Grid
+from deepcams.grids import CAMS, GEOSCF, require_grid
 from deepcams.io.conventions import canonical
 
 CAMS_VARIABLE = "pm2p5"
@@ -165,7 +165,7 @@ def open_cams(
         history=f"read by deepcams.open_cams from {text}",
         extra_attrs={"input_files": ", ".join(p.name for p in files)},
     )
-    _check_on_grid(out, CAMS, text)
+    require_grid(out, CAMS, text)
     return out
 
 
@@ -221,20 +221,8 @@ def open_geoscf(
             else "times on the hour, used as they are",
         },
     )
-    _check_on_grid(out, GEOSCF, text)
+    require_grid(out, GEOSCF, text)
     return out
-
-
-def _check_on_grid(ds: xr.Dataset, grid: Grid, text: str) -> None:
-    if not grid.contains(ds):
-        raise DeepcamsError(f"{text}: coordinates are not on the {grid.name} grid")
-    for name in ("lat", "lon"):
-        if ds.sizes[name] > 1:
-            step = np.diff(ds[name].values)
-            if not np.allclose(step, grid.step, atol=1e-4):
-                raise DeepcamsError(
-                    f"{text}: {name} spacing is not the regular {grid.step} deg of {grid.name}"
-                )
 
 
 _MAT_NAME = re.compile(r"^(\d{1,2})_(\d{1,2})_(\d{1,2})$")

@@ -17,7 +17,12 @@ import xarray as xr
 from deepcams.io.conventions import TIME_ENCODING
 
 
-def _atomic(path: str | os.PathLike, write: Callable[[Path], None], directory: bool) -> Path:
+def write_atomically(
+    path: str | os.PathLike, write: Callable[[Path], None], *, directory: bool = False
+) -> Path:
+    """Call `write(tmp)` on a temporary sibling of `path` (a file, or a directory store such as Zarr when
+    `directory`), then move it into place, so readers never see a partial output; on failure nothing is
+    left behind."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     suffix = f".tmp{target.suffix}"
@@ -81,12 +86,12 @@ def _encoding(ds: xr.Dataset, zarr: bool) -> dict:
 def to_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     """Write a Dataset as compressed NetCDF4 (zlib level 4, shuffle), atomically."""
     encoding = _encoding(ds, zarr=False)
-    return _atomic(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding), directory=False)
+    return write_atomically(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding))
 
 
 def to_zarr(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     """Write a Dataset as a Zarr store with consolidated metadata, atomically."""
     encoding = _encoding(ds, zarr=True)
-    return _atomic(
+    return write_atomically(
         path, lambda tmp: ds.to_zarr(tmp, mode="w", encoding=encoding, consolidated=True), directory=True
     )

@@ -83,7 +83,8 @@ class SpatialBaseline:
             raise ValueError(f"unknown spatial baseline {kind!r}")
         self.name = kind
 
-    def upsample(self, coarse: np.ndarray, row_weights: np.ndarray | None = None) -> np.ndarray:
+    def upsample(self, coarse: np.ndarray, row_weights: np.ndarray | None = None, tally=None) -> np.ndarray:
+        """`tally` (a learned method's conservation report) is accepted for the common interface, unused."""
         if self.name == "conservative":
             return conserve(upsample(coarse, "bicubic"), coarse, row_weights)
         return upsample(coarse, self.name)

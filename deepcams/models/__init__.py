@@ -1,15 +1,12 @@
 """The learned DeepCAMS models: architectures, value transform, checkpoints, inference and training.
 
-Importing this package registers the method `deepcams` with `deepcams.methods`.
+`deepcams.methods` names the method `deepcams` and imports `deepcams.models.inference` only when it is built.
 """
 
-from deepcams.methods.registry import register_method
 from deepcams.models.checkpoint import load_checkpoint, read_metadata, save_checkpoint
 from deepcams.models.inference import deepcams_method, default_weights
 from deepcams.models.registry import ARCHITECTURES, build_model
 from deepcams.models.transform import AsinhTransform
-
-register_method("deepcams", deepcams_method)
 
 __all__ = [
     "ARCHITECTURES",

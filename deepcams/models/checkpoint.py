@@ -18,7 +18,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import nn
 
-from deepcams import __version__
+from deepcams._version import __version__
 from deepcams.errors import DeepcamsError
 from deepcams.models.registry import STAGES, build_model
 from deepcams.models.transform import AsinhTransform

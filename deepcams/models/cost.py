@@ -31,11 +31,10 @@ def spatial_flops_per_pixel(model: nn.Module) -> float:
 
 
 def temporal_flops_per_cell(model: nn.Module, step: int = 3) -> float:
-    """FLOPs of a T-SR network per hourly output frame and CAMS cell: each pair of 3-hourly frames
-    gives `step` hourly frames, `step - 1` of them synthesised from one shared flow estimate."""
-    x = torch.zeros(1, 1, PROBE_CELLS, PROBE_CELLS)
-    t = torch.full((1,), 0.5)
-    flows = model.flows(x, x)
-    per_pair = _count(model.flows, x, x)
-    per_frame = _count(model.synthesize, x, x, flows, t)
-    return (per_pair + (step - 1) * per_frame) / step / PROBE_CELLS**2
+    """FLOPs of a T-SR network per hourly output frame and CAMS cell: of every `step` hourly frames, the
+    input frame is copied and `step - 1` are the network's (the cubic base is not counted)."""
+    frames = torch.zeros(1, 4, PROBE_CELLS, PROBE_CELLS)
+    base = torch.zeros(1, 1, PROBE_CELLS, PROBE_CELLS)
+    solar = torch.zeros(1, 2, PROBE_CELLS, PROBE_CELLS)
+    per_frame = _count(model, frames, base, torch.full((1,), 0.5), solar)
+    return (step - 1) * per_frame / step / PROBE_CELLS**2

@@ -15,11 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 
 from deepcams.errors import DeepcamsError
 from deepcams.grids import FACTOR
-from deepcams.methods.registry import Method
+from deepcams.methods import MassTally, Method
 from deepcams.methods.spatial import block_means
+from deepcams.methods.temporal import keys_cubic
 from deepcams.models.checkpoint import load_checkpoint, sha256
 
 DEFAULT_TILE = 128  # coarse cells per tile side
@@ -79,7 +81,7 @@ def conserve_multiplicative(
 class DeepSpatial:
     """Stage 2: CAMS cells (..., h, w) -> GEOS-CF pixels (..., 3h, 3w), in overlapping tiles."""
 
-    def __init__(self, path: Path, device: torch.device, conserve: bool, tile: int, attrs: dict):
+    def __init__(self, path: Path, device: torch.device, conserve: bool, tile: int):
         self.model, self.transform, self.meta, self.sha256 = _load(str(path), "ssr", str(device))
         self.device = device
         self.conserve = conserve
@@ -88,8 +90,6 @@ class DeepSpatial:
             raise DeepcamsError(f"tile must be at least 8 coarse cells, got {tile}")
         self.name = f"deepcams-{self.meta['architecture']}"
         self.halo = self.model.radius  # the pipeline's halo covers the receptive field exactly
-        self.attrs = attrs  # the Method's attrs: the correction size is reported there
-        self._change = self._mass = 0.0
 
     @torch.inference_mode()
     def _run(self, coarse: np.ndarray) -> np.ndarray:
@@ -105,7 +105,10 @@ class DeepSpatial:
             out.append(torch.clamp(self.transform.inverse(y.float()), min=0.0)[:, 0].cpu().numpy())
         return np.concatenate(out)
 
-    def upsample(self, coarse: np.ndarray, row_weights: np.ndarray | None = None) -> np.ndarray:
+    def upsample(
+        self, coarse: np.ndarray, row_weights: np.ndarray | None = None, tally: MassTally | None = None
+    ) -> np.ndarray:
+        """Fine pixels of every coarse block; what conservation changed is added to the run's `tally`."""
         lead = coarse.shape[:-2]
         h, w = coarse.shape[-2:]
         flat = coarse.reshape(-1, h, w)
@@ -121,45 +124,78 @@ class DeepSpatial:
                     :, FACTOR * (r0 - a0) : FACTOR * (r1 - a0), FACTOR * (c0 - b0) : FACTOR * (c1 - b0)
                 ]
         if self.conserve:
-            before = np.nansum(np.abs(fine))
+            before = float(np.nansum(np.abs(fine)))
             fine, size = conserve_multiplicative(fine, flat, row_weights)
-            self._change += size * before
-            self._mass += before
-            self.attrs["conservation_relative_correction"] = float(self._change / max(self._mass, 1e-30))
+            if tally is not None:
+                tally.add(size * before, before)
         return fine.reshape(*lead, FACTOR * h, FACTOR * w)
 
 
 class DeepTemporal:
-    """Stage 1: 3-hourly CAMS frames (T, h, w) -> hourly frames (1 + (T - 1) * step, h, w)."""
+    """Stage 1: 3-hourly CAMS frames (T, h, w) -> hourly frames (1 + (T - 1) * step, h, w).
 
-    context = 0  # only the two bracketing frames are used (see deepcams.models.tsr)
+    Each hour between two input frames is the network's correction of the Keys cubic interpolation of the
+    four frames around it (edges replicated where no neighbour frame exists). Where an input cell within
+    the network's reach (`radius` cells, in any of the four frames) is missing, the output is the cubic
+    base itself, so a NaN spreads no further than the base's own footprint: the cell itself.
+    """
+
+    context = 1  # one input step each side beyond the interval: the pipeline passes them when it has them
 
     def __init__(self, path: Path, device: torch.device, batch: int):
         self.model, self.transform, self.meta, self.sha256 = _load(str(path), "tsr", str(device))
         self.device = device
         self.batch = int(batch)
         self.name = f"deepcams-{self.meta['architecture']}"
+        self.radius = self.model.radius
 
     @torch.inference_mode()
-    def interpolate(self, frames: np.ndarray, step: int) -> np.ndarray:
+    def interpolate(
+        self, frames: np.ndarray, step: int, times: np.ndarray | None = None, lon: np.ndarray | None = None
+    ) -> np.ndarray:
+        """`times` (datetime64, one per frame) and `lon` (one per column) give the local solar time;
+        without them the frames are taken to start at 00 UTC on the prime meridian."""
         count = frames.shape[0]
-        out = np.empty((1 + (count - 1) * step,) + frames.shape[1:], dtype="float32")
+        hours = np.arange(1 + (count - 1) * step) / step
+        out = np.maximum(keys_cubic(frames, hours), 0.0).astype("float32")
         out[::step] = frames  # the input times are the input, exactly
         if count == 1 or step == 1:
             return out
-        x = torch.from_numpy(np.ascontiguousarray(frames, dtype="float32")).to(self.device)[:, None]
-        x = self.transform.forward(x)
-        for begin in range(0, count - 1, self.batch):
-            end = min(begin + self.batch, count - 1)
-            i0, i1 = x[begin:end], x[begin + 1 : end + 1]
+        start = _hours_since_midnight(times[0]) if times is not None else 0.0
+        lon = np.zeros(frames.shape[-1]) if lon is None else np.asarray(lon, dtype="float64")
+        missing = np.isnan(frames)
+        x = self.transform.forward(torch.from_numpy(np.where(missing, 0.0, frames).astype("float32")))
+        near_gap = F.max_pool2d(
+            torch.from_numpy(missing.astype("float32"))[:, None], 2 * self.radius + 1, 1, self.radius
+        )[:, 0].numpy() > 0
+        jobs = [(k, j) for k in range(count - 1) for j in range(1, step)]
+        for begin in range(0, len(jobs), self.batch):
+            chunk = jobs[begin : begin + self.batch]
+            taps = np.array([[min(max(k + d, 0), count - 1) for d in (-1, 0, 1, 2)] for k, _ in chunk])
+            rows = [k * step + j for k, j in chunk]
+            base = torch.from_numpy(np.nan_to_num(out[rows]))[:, None]
+            t = torch.tensor([j / step for _, j in chunk], dtype=torch.float32)
+            solar = np.stack([solar_time_features(start + row, lon, frames.shape[-2]) for row in rows])
+            inputs = (x[taps], self.transform.forward(base), t, torch.from_numpy(solar))
             with autocast(self.device):
-                flow = self.model.flows(i0, i1)
-                for k in range(1, step):
-                    t = torch.full((end - begin,), k / step, device=self.device)
-                    y = self.model.synthesize(i0, i1, flow, t)
-                    frame = torch.clamp(self.transform.inverse(y.float()), min=0.0)
-                    out[begin * step + k : end * step : step] = frame[:, 0].cpu().numpy()
+                y = self.model(*(a.to(self.device) for a in inputs))
+            frame = torch.clamp(self.transform.inverse(y.float()), min=0.0)[:, 0].cpu().numpy()
+            unsure = near_gap[taps].any(axis=1)
+            out[rows] = np.where(unsure, out[rows], frame)
         return out
+
+
+def _hours_since_midnight(time: np.datetime64) -> float:
+    stamp = np.datetime64(time, "s")
+    return float((stamp - stamp.astype("datetime64[D]")) / np.timedelta64(1, "h"))
+
+
+def solar_time_features(utc_hours: float, lon: np.ndarray, rows: int) -> np.ndarray:
+    """(2, rows, len(lon)) float32: sin and cos of each column's local solar time at `utc_hours` UTC."""
+    phase = 2 * np.pi * ((utc_hours + np.asarray(lon, dtype="float64") / 15.0) % 24.0) / 24.0
+    return np.broadcast_to(np.stack([np.sin(phase), np.cos(phase)])[:, None, :], (2, rows, len(lon))).astype(
+        "float32"
+    )
 
 
 def deepcams_method(
@@ -181,13 +217,11 @@ def deepcams_method(
             raise DeepcamsError(f"no {stage} weights at {path} (train them with `deepcams train {stage}`)")
     attrs = {"device": str(device), "conservation": "on" if conserve else "off"}
     temporal = DeepTemporal(paths["tsr"], device, batch)
-    spatial = DeepSpatial(paths["ssr"], device, conserve, tile, attrs)
+    spatial = DeepSpatial(paths["ssr"], device, conserve, tile)
     attrs.update(
         tsr_weights_sha256=temporal.sha256,
         ssr_weights_sha256=spatial.sha256,
         tsr_architecture=temporal.meta["architecture"],
         ssr_architecture=spatial.meta["architecture"],
     )
-    if conserve:
-        attrs["conservation_relative_correction"] = 0.0
     return Method("deepcams", temporal, spatial, attrs)

@@ -1,15 +1,16 @@
-"""Temporal super-resolution (3-hourly -> hourly on the CAMS grid): XVFI-style flow-based interpolation.
+"""Temporal super-resolution (3-hourly -> hourly on the CAMS grid): a flow-based correction of cubic interpolation.
 
-Between two consecutive frames I0 and I1 the network estimates bidirectional motion coarse to fine on a
-feature pyramid, with ONE flow module shared by every scale (as XVFI does, so the number of scales can
-grow with the motion without new weights). The flows to an intermediate time t come from the quadratic
-approximation of Super SloMo (Jiang et al. 2018) rather than XVFI's complementary flow reversal (cheaper,
-and motion over 3 h on the 0.75 deg grid is a cell or two). Both frames are warped to t, blended with a
-learned occlusion/blend map and refined by a residual. Only the two bracketing frames are used: no
-neighbouring context frames, so every interval is independent and the first and last intervals of a run
-need no padding in time.
+Inputs are four consecutive input frames (the interval's two plus the neighbours before and after, as a
+cubic interpolant uses), the fraction t of the interval, the local solar time at t of each cell (as sin and
+cos: PM2.5 follows the boundary layer's and emissions' daily cycle, which two 3-hourly frames cannot show)
+and the Keys cubic interpolation of the four frames, the base. As in XVFI-style frame interpolation, a flow
+module estimates the motion between the bracketing frames and warps both to t; a refinement network then
+predicts a correction to the base from all of it. Its last layer starts at zero, so an untrained network is
+exactly the cubic base, and training only has to learn what cubic interpolation misses.
 
-With its last layers at zero the network is exactly linear interpolation, which training starts from.
+The motion is bounded (`max_flow` cells over an interval) and every layer is a 3 x 3 convolution, so each
+output cell depends on input cells at most `radius` cells away: the inference code uses that to keep a
+missing input value from spreading beyond the cells whose inputs it really reaches.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+FEATURES = 11  # four frames, base, two warped frames, t, solar sin/cos, and the motion magnitude
+
 
 def warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """Backward warp: out(p) = x(p + flow(p)), flow (B, 2, H, W) in pixels (dx along lon, dy along lat).
+    """Backward warp: out(p) = x(p + flow(p)), flow (B, 2, H, W) in cells (dx along lon, dy along lat).
 
     Sampling positions are computed in float32 even under float16 autocast: in float16 a position near
     column 400 of a 480-column grid is only resolved to a quarter of a cell.
@@ -42,72 +45,52 @@ def warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     return out.to(dtype)
 
 
-def _block(cin: int, cout: int, channels: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(cin, channels, 3, padding=1),
-        nn.LeakyReLU(0.1),
-        nn.Conv2d(channels, channels, 3, padding=1),
-        nn.LeakyReLU(0.1),
-        nn.Conv2d(channels, cout, 3, padding=1),
-    )
+def _convs(cin: int, cout: int, channels: int, layers: int) -> nn.Sequential:
+    """`layers` 3 x 3 convolutions (reach: `layers` cells), the last one starting at zero."""
+    modules: list[nn.Module] = []
+    width = cin
+    for _ in range(layers - 1):
+        modules += [nn.Conv2d(width, channels, 3, padding=1), nn.LeakyReLU(0.1)]
+        width = channels
+    last = nn.Conv2d(width, cout, 3, padding=1)
+    nn.init.zeros_(last.weight)
+    nn.init.zeros_(last.bias)
+    return nn.Sequential(*modules, last)
 
 
 class TemporalSR(nn.Module):
-    """Frames (B, 1, H, W) in transformed units and t (B,) in (0, 1) -> the frame at t."""
+    """(frames (B, 4, H, W), base (B, 1, H, W), t (B,), solar (B, 2, H, W)) -> the frame at t, all transformed.
 
-    def __init__(self, channels: int = 24, scales: int = 3):
+    `frames` are the input frames at interval positions -1, 0, 1, 2; the output lies between 0 and 1.
+    """
+
+    def __init__(self, channels: int = 24, flow_layers: int = 3, refine_layers: int = 3, max_flow: float = 1.5):
         super().__init__()
-        self.config = {"channels": channels, "scales": scales}
-        self.encoder = nn.Sequential(
-            nn.Conv2d(1, channels, 3, padding=1),
-            nn.LeakyReLU(0.1),
-            nn.Conv2d(channels, channels, 3, padding=1),
-            nn.LeakyReLU(0.1),
-        )
-        self.flow = _block(4 * channels + 4, 4, channels)  # shared by all scales
-        self.synth = _block(9, 2, channels)  # occlusion/blend logit and residual
-        for last in (self.flow[-1], self.synth[-1]):
-            nn.init.zeros_(last.weight)
-            nn.init.zeros_(last.bias)
+        self.config = {
+            "channels": channels,
+            "flow_layers": flow_layers,
+            "refine_layers": refine_layers,
+            "max_flow": max_flow,
+        }
+        self.flow = _convs(4, 2, channels, flow_layers)
+        self.refine = _convs(FEATURES, 1, channels, refine_layers)
+        self.max_flow = float(max_flow)
+        # a warped value at q reads frames within max(flow reach, displacement + bilinear neighbour) of q;
+        # the refinement adds its own reach
+        self.radius = refine_layers + max(flow_layers, int(max_flow) + 1)
 
-    def flows(self, i0: torch.Tensor, i1: torch.Tensor) -> torch.Tensor:
-        """Bidirectional flows (B, 4, H, W): F01 then F10, estimated coarse to fine."""
-        f0, f1 = self.encoder(i0), self.encoder(i1)
-        pyramid = [(f0, f1)]
-        for _ in range(self.config["scales"] - 1):
-            f0 = F.avg_pool2d(f0, 2, ceil_mode=True)
-            f1 = F.avg_pool2d(f1, 2, ceil_mode=True)
-            pyramid.append((f0, f1))
-        flow = None
-        for f0, f1 in reversed(pyramid):
-            if flow is None:
-                flow = f0.new_zeros(f0.shape[0], 4, *f0.shape[-2:])
-            else:
-                scale = torch.tensor(
-                    [f0.shape[-1] / flow.shape[-1], f0.shape[-2] / flow.shape[-2]] * 2,
-                    device=flow.device,
-                    dtype=flow.dtype,
-                ).view(1, 4, 1, 1)
-                flow = F.interpolate(flow, size=f0.shape[-2:], mode="bilinear", align_corners=False) * scale
-            f01, f10 = flow[:, :2], flow[:, 2:]
-            inputs = torch.cat((f0, f1, warp(f1, f01), warp(f0, f10), flow), dim=1)
-            flow = flow + self.flow(inputs)
-        return flow
+    def motion(self, frames: torch.Tensor) -> torch.Tensor:
+        """Motion (B, 2, H, W) in cells from frame 0 to frame 1, bounded by `max_flow`."""
+        return self.max_flow * torch.tanh(self.flow(frames))
 
-    def synthesize(
-        self, i0: torch.Tensor, i1: torch.Tensor, flow: torch.Tensor, t: torch.Tensor
+    def forward(
+        self, frames: torch.Tensor, base: torch.Tensor, t: torch.Tensor, solar: torch.Tensor
     ) -> torch.Tensor:
-        """The frame at t from the two frames and their flows."""
-        t = t.view(-1, 1, 1, 1).to(i0.dtype)
-        f01, f10 = flow[:, :2], flow[:, 2:]
-        ft0 = -(1 - t) * t * f01 + t * t * f10
-        ft1 = (1 - t) * (1 - t) * f01 - t * (1 - t) * f10
-        w0, w1 = warp(i0, ft0), warp(i1, ft1)
-        tmap = t.expand_as(i0)
-        out = self.synth(torch.cat((i0, i1, w0, w1, ft0, ft1, tmap), dim=1))
-        visible = torch.sigmoid(out[:, :1])
-        a0, a1 = (1 - t) * visible, t * (1 - visible)
-        return (a0 * w0 + a1 * w1) / (a0 + a1 + 1e-6) + out[:, 1:]
-
-    def forward(self, i0: torch.Tensor, i1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        return self.synthesize(i0, i1, self.flows(i0, i1), t)
+        t = t.view(-1, 1, 1, 1).to(frames.dtype)
+        flow = self.motion(frames)
+        # content at p at time t was at p - t * flow in frame 0 and at p + (1 - t) * flow in frame 1
+        w0 = warp(frames[:, 1:2], -t * flow)
+        w1 = warp(frames[:, 2:3], (1 - t) * flow)
+        speed = flow.square().sum(dim=1, keepdim=True).sqrt()
+        inputs = torch.cat((frames, base, w0, w1, t.expand_as(base), solar, speed), dim=1)
+        return base + self.refine(inputs)

@@ -25,13 +25,13 @@ from numcodecs import Blosc
 from deepcams.errors import DeepcamsError
 from deepcams.grids import lat_coord, lon_coord
 from deepcams.io.conventions import PM25_ATTRS, TIME_ENCODING, VARIABLE
-from deepcams.io.writers import _atomic
+from deepcams.io.writers import write_atomically
 
 RECORDS = "completed"
 HOURS_PER_CHUNK = 24
 DEFAULT_TILE = 180  # 721 x 1440 -> 5 x 8 tiles of 180 x 180; 24 x 180 x 180 float32 = 3 MiB a chunk
 # the attributes that must agree between an existing archive and a run that resumes it
-IDENTITY = ("method", "bbox", "deepcams_version", "input_files", "weights_sha256")
+IDENTITY = ("method", "bbox", "deepcams_version", "input_files", "tsr_weights_sha256", "ssr_weights_sha256")
 
 
 def _compressor() -> Blosc:
@@ -68,7 +68,7 @@ def create(
         ds.to_zarr(tmp, mode="w", compute=False, encoding=encoding, consolidated=True, zarr_format=2)
         (tmp / RECORDS).mkdir()
 
-    return _atomic(path, write, directory=True)
+    return write_atomically(path, write, directory=True)
 
 
 def open_archive(path: str | os.PathLike) -> xr.Dataset:
@@ -137,7 +137,7 @@ def record_path(path: str | os.PathLike, label: str) -> Path:
 def write_record(path: str | os.PathLike, label: str, record: dict) -> None:
     """Mark a day complete: a JSON record moved into place only once the day's data is written."""
     text = json.dumps(record, indent=1, sort_keys=True) + "\n"
-    _atomic(record_path(path, label), lambda tmp: tmp.write_text(text), directory=False)
+    write_atomically(record_path(path, label), lambda tmp: tmp.write_text(text))
 
 
 def read_records(path: str | os.PathLike) -> dict[str, dict]:

@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from deepcams import __version__
+from deepcams._version import __version__
 from deepcams.errors import DeepcamsError
-from deepcams.grids import BBox
-from deepcams.methods import DEFAULT_METHOD, get_method
-from deepcams.pipeline import _target_axes
-from deepcams.pipeline import downscale as _downscale
+from deepcams.grids import BBox, target_axes
+from deepcams.methods import DEFAULT_METHOD, Method, get_method
+from deepcams.pipeline import downscale, product_attrs
 from deepcams.production import archive
 from deepcams.production.inputs import archive_times, frames_needed, index_inputs, plan_days
 from deepcams.production.tasks import produce_day
@@ -47,29 +46,18 @@ class ProductionReport:
         return 3600.0 * len(self.done) / self.seconds if self.seconds > 0 and self.done else 0.0
 
 
-def provenance(method_name: str, bbox: BBox | None, files: Iterable[Path], times: pd.DatetimeIndex) -> dict:
+def provenance(method: Method, bbox: BBox | None, files: Iterable[Path], times: pd.DatetimeIndex) -> dict:
     """Global attributes: CF/ACDD basics plus what produced the archive (compared again on resume)."""
-    method = get_method(method_name)
-    weights = {k: v for k, v in method.attrs.items() if "sha256" in k or "hash" in k}
-    attrs = {
+    source = {"source": "CAMS EAC4 global reanalysis (Copernicus Atmosphere Monitoring Service)"}
+    return {
+        **product_attrs(method, source, bbox, step=3),
         "Conventions": "CF-1.8, ACDD-1.3",
-        "title": "PM2.5 downscaled to the GEOS-CF 0.25 deg hourly grid",
-        "source": "CAMS EAC4 global reanalysis (Copernicus Atmosphere Monitoring Service)",
-        "history": f"deepcams produce (deepcams {__version__}) method={method_name}",
-        "method": method_name,
-        "temporal_method": method.temporal.name,
-        "spatial_method": method.spatial.name,
-        "bbox": str(bbox) if bbox is not None else "global",
-        "deepcams_version": __version__,
+        "history": f"deepcams produce (deepcams {__version__}) method={method.name}",
         "input_files": ", ".join(sorted(p.name for p in files)),
         "time_coverage_start": times[0].isoformat(),
         "time_coverage_end": times[-1].isoformat(),
         "completion_records": f"{archive.RECORDS}/YYYY-MM-DD.json, one per day, written after its data",
-        **{k: v for k, v in method.attrs.items() if isinstance(v, str | int | float)},
     }
-    if weights:
-        attrs["weights_sha256"] = str(next(iter(weights.values())))
-    return attrs
 
 
 def _connect(scheduler: str | None, workers: int | None):
@@ -101,6 +89,7 @@ def produce(
     *,
     bbox: BBox | str | None = None,
     method: str | None = None,
+    method_options: dict | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
     client=None,
@@ -113,19 +102,22 @@ def produce(
     Each day is a Dask task; a day's completion record is written after its data, and days with a record
     are skipped, so reruns after any interruption finish the archive with the same bytes. Days whose input
     is missing or unreadable are reported in `ProductionReport.failed`; the others complete.
+    `method_options` are those of `get_method` (a learned method's device, weights, conservation).
     """
     method = method or DEFAULT_METHOD
+    options = tuple(sorted((method_options or {}).items()))  # plain values, shipped to every worker
+    built = get_method(method, **dict(options))
     bbox = BBox.parse(bbox)
     store = Path(output)
     index = index_inputs(cams, units=units)
     times = archive_times(index, start, end)
     days = plan_days(times)
-    lat, lon = _target_axes(bbox)
+    lat, lon = target_axes(bbox)
     used = index.files(
         t for t in index.frames if times[0] - pd.Timedelta(days=1) <= t <= times[-1] + pd.Timedelta(days=1)
     )
-    attrs = provenance(method, bbox, used, times)
-    _check_request(index, times[0], method, bbox, units)
+    attrs = provenance(built, bbox, used, times)
+    _check_request(index, times[0], built, bbox, units)
     if store.exists():
         archive.check_matches(store, times, lat, lon, attrs)
         archive.remove_temporaries(store)
@@ -133,7 +125,7 @@ def produce(
         archive.create(store, times, lat, lon, attrs, tile=tile)
     records = archive.read_records(store)
     report = ProductionReport(store=store, total=len(days))
-    context = getattr(get_method(method).temporal, "context", 0)
+    context = getattr(built.temporal, "context", 0)
     pending = []
     for day in days:
         if day.label in records and records[day.label].get("hours") == day.hours:
@@ -166,7 +158,7 @@ def produce(
     try:
         report.dashboard = client.dashboard_link
         log(f"  Dask dashboard: {report.dashboard}  ({len(client.scheduler_info()['workers'])} workers)")
-        _run(client, store, pending, method, bbox, units, report, log, begin)
+        _run(client, store, pending, (method, options), bbox, units, report, log, begin)
     finally:
         report.seconds = time.monotonic() - begin
         archive.remove_temporaries(store)  # what a worker killed mid-write left (its day ran again)
@@ -196,8 +188,8 @@ def _run(client, store, pending, method, bbox, units, report, log, begin) -> Non
             files,
             str(needed[0]),
             str(needed[-1]),
-            method,
-            str(bbox) if bbox is not None else None,
+            *method,
+            bbox,
             units,
             key=f"deepcams-day-{day.label}-{os.getpid()}-{id(report)}",
             pure=False,
@@ -224,7 +216,7 @@ def _run(client, store, pending, method, bbox, units, report, log, begin) -> Non
         raise
 
 
-def _check_request(index, first, method: str, bbox: BBox | None, units: str | None) -> None:
+def _check_request(index, first, method: Method, bbox: BBox | None, units: str | None) -> None:
     """Downscale one input frame here first, so a request no day can satisfy (a bbox beyond the input's
     region plus the method's halo, a method that does not load) is one clear error, not a failure per day."""
     from deepcams.io import open_cams
@@ -232,7 +224,7 @@ def _check_request(index, first, method: str, bbox: BBox | None, units: str | No
     if first not in index.frames:
         return  # that day is reported as lacking input
     cams = open_cams(index.frames[first], units=units, chunks={})
-    _downscale(cams, get_method(method), bbox=bbox, start=first, end=first)
+    downscale(cams, method, bbox=bbox, start=first, end=first)
 
 
 def _missing_reason(missing: list[pd.Timestamp], index) -> str:

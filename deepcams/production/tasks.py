@@ -1,7 +1,8 @@
 """One production day, as a Dask task: read its input frames, downscale, write its region, then its record.
 
-The function runs on a worker and takes only plain values, so any scheduler can ship it. Running it twice
-writes the same bytes, so a task that a dying worker left half-done is simply run again.
+The function runs on a worker and takes only plain values and a `BBox` (a frozen dataclass, which
+pickles), so any scheduler can ship it. Running it twice writes the same bytes, so a task that a dying
+worker left half-done is simply run again.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import functools
 import numpy as np
 import pandas as pd
 
-from deepcams import __version__
+from deepcams._version import __version__
 from deepcams.errors import DeepcamsError
+from deepcams.grids import BBox
 from deepcams.io import open_cams
 from deepcams.methods import Method, get_method
 from deepcams.pipeline import downscale
@@ -20,9 +22,9 @@ from deepcams.production import archive
 
 
 @functools.lru_cache(maxsize=4)
-def _method(name: str) -> Method:
+def _method(name: str, options: tuple[tuple[str, object], ...]) -> Method:
     """Build a method once per worker process (a learned one loads its weights here)."""
-    return get_method(name)
+    return get_method(name, **dict(options))
 
 
 def produce_day(
@@ -34,7 +36,8 @@ def produce_day(
     start: str,
     end: str,
     method: str,
-    bbox: str | None,
+    options: tuple[tuple[str, object], ...],
+    bbox: BBox | None,
     units: str | None = None,
 ) -> dict:
     """Downscale the input frames `start` .. `end` and store the day `label`'s first `hours` hours.
@@ -42,7 +45,7 @@ def produce_day(
     Returns the completion record (also written to the store after the data).
     """
     cams = open_cams(files, units=units, chunks={})
-    out = downscale(cams, _method(method), bbox=bbox, start=start, end=end)
+    out = downscale(cams, _method(method, options), bbox=bbox, start=start, end=end)
     times = pd.date_range(pd.Timestamp(label), periods=hours, freq="h")
     out = out.sel(time=times)
     values = out["pm25"].values
@@ -58,6 +61,7 @@ def produce_day(
         "method": method,
         "nan_values": int(np.isnan(values).sum()),
         "sha256": archive.checksum(values),
+        **{k: out.attrs[k] for k in ("conservation_relative_correction",) if k in out.attrs},
         "deepcams_version": __version__,
     }
     archive.write_record(store, label, record)

@@ -14,6 +14,8 @@ from importlib.resources import files
 import numpy as np
 import xarray as xr
 
+from deepcams.grids import wrap_lon
+
 # (lat, lon, strength, radius in deg): urban-industrial regions; strength ~ regional surface ug m-3
 URBAN = [
     (37.0, 115.5, 1.00, 4.0),  # North China Plain
@@ -116,7 +118,7 @@ def land_fraction() -> np.ndarray:
 
 def box_weight(lat: np.ndarray, lon: np.ndarray, south, north, west, east, edge: float = 1.5) -> np.ndarray:
     """Smooth 0..1 indicator (ny, nx) of a lat/lon box with edges a few degrees wide, on 1-D axes."""
-    lon = (np.asarray(lon) + 180.0) % 360.0 - 180.0
+    lon = wrap_lon(lon)
 
     def ramp(x):
         return 1.0 / (1.0 + np.exp(-x / edge))
@@ -128,6 +130,6 @@ def box_weight(lat: np.ndarray, lon: np.ndarray, south, north, west, east, edge:
 
 def blob(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float, radius: float) -> np.ndarray:
     """Gaussian bump (ny, nx) of `radius` deg around (lat0, lon0) on 1-D axes, across the antimeridian."""
-    dlon = ((np.asarray(lon) - lon0 + 180.0) % 360.0 - 180.0) * np.cos(np.radians(lat0))
+    dlon = wrap_lon(np.asarray(lon) - lon0) * np.cos(np.radians(lat0))
     rows = np.exp(-((np.asarray(lat) - lat0) ** 2) / (2.0 * radius**2))
     return np.outer(rows, np.exp(-(dlon**2) / (2.0 * radius**2))).astype("float32")

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from deepcams.grids import GEOSCF
+from deepcams.grids import GEOSCF, wrap_lon
 from deepcams.io.conventions import check_canonical
 
 # the longitudes the real sample shows (the others are held back upstream)
@@ -23,7 +23,7 @@ SPECTRUM_MAX_LAT = 60.0
 
 def band_columns(lon: np.ndarray) -> list[np.ndarray]:
     """Column indices of each visible band present in full on this lon axis (all columns for a region)."""
-    wrapped = (np.asarray(lon) + 180.0) % 360.0 - 180.0
+    wrapped = wrap_lon(lon)
     if lon.size < GEOSCF.nlon:
         return [np.arange(lon.size)]
     return [np.flatnonzero((wrapped >= west) & (wrapped < east)) for west, east in VISIBLE_BANDS]

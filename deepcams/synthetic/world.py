@@ -31,7 +31,7 @@ import xarray as xr
 from scipy import ndimage
 
 from deepcams.errors import DeepcamsError
-from deepcams.grids import CAMS, FACTOR, GEOSCF, BBox, coarsen, region_lat, region_lon
+from deepcams.grids import CAMS, FACTOR, GEOSCF, BBox, coarsen, region_lat, region_lon, wrap_lon
 from deepcams.io.conventions import pm25_dataset
 from deepcams.synthetic import geography
 from deepcams.synthetic.weather import EARTH_RADIUS, HOUR, Weather
@@ -225,7 +225,7 @@ class Sources:
                 (lat, lon)
                 for lat, lon in sites
                 if lat_axis[0] + 1 <= lat <= lat_axis[-1] - 1
-                and lon_axis[0] + 1 <= (lon - lon_axis[0]) % 360.0 + lon_axis[0] <= lon_axis[-1] - 1
+                and lon_axis[0] + 1 <= wrap_lon(lon, lon_axis[0]) <= lon_axis[-1] - 1
             ]
             if inside:
                 sites = inside

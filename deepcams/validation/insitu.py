@@ -17,6 +17,7 @@ import pandas as pd
 import xarray as xr
 
 from deepcams.errors import DeepcamsError
+from deepcams.grids import wrap_lon
 from deepcams.io.conventions import check_canonical
 from deepcams.metrics import scores
 
@@ -32,11 +33,6 @@ def _hourly(stations: pd.DataFrame) -> pd.DataFrame:
     )
     values = table.groupby(["station", "time"], as_index=False)["pm25"].mean()
     return values.merge(places, left_on="station", right_index=True)
-
-
-def _wrap_lon(lon: np.ndarray, product_lon: np.ndarray) -> np.ndarray:
-    """Station longitudes in the product's own longitude range (regions may run past 180)."""
-    return product_lon[0] + np.mod(np.asarray(lon, dtype="float64") - product_lon[0], 360.0)
 
 
 def match_stations(
@@ -58,7 +54,7 @@ def match_stations(
     lat_axis, lon_axis = pm25["lat"].values, pm25["lon"].values
     step = float(np.median(np.diff(lon_axis))) if lon_axis.size > 1 else 0.25
     places = hourly.drop_duplicates("station")[["station", "lat", "lon"]]
-    station_lon = _wrap_lon(places["lon"].to_numpy(), lon_axis)
+    station_lon = wrap_lon(places["lon"].to_numpy(), start=lon_axis[0])  # regions may run past 180
     field = pm25.sel(time=pd.DatetimeIndex(sorted(hourly["time"].unique())))
     if abs(lon_axis.size * step - 360.0) < 1e-6:  # global: repeat the first column after the last
         field = xr.concat([field, field.isel(lon=[0]).assign_coords(lon=[lon_axis[0] + 360.0])], dim="lon")

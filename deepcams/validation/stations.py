@@ -30,7 +30,6 @@ LAYOUTS = {
     "openaq-v3": {"station": "location_id", "time": "datetime", "lat": "lat", "lon": "lon", "units": "units"},
 }
 _MICROGRAMS = re.compile(r"^(µ|μ|u|micro)g(rams?)?\s*(/\s*m(3|³)|\s*m-3|\s*m\^-3)$")
-COLUMNS = ["station", "name", "lat", "lon", "time", "pm25"]
 
 
 def _layout(columns: list[str], path: Path) -> str:

@@ -1,5 +1,5 @@
-"""The datasets the dashboard offers: the real sample (real and simulation modes), the user's data roots, and
-the configured OpenAQ station files.
+"""The datasets the dashboard offers by key: the demo world, the real sample (real and simulation modes),
+and one per folder of the user's data roots.
 
 Each entry pairs a CAMS-grid input with an optional GEOS-CF truth. Entries are built once per process
 (`catalog(roots)` is cached), so browser sessions share the data. The browser picks entries by key only:
@@ -9,7 +9,7 @@ paths never come from the page, and files whose real path leaves their root are 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -20,13 +20,11 @@ import xarray as xr
 
 from deepcams.errors import DeepcamsError
 from deepcams.grids import CAMS, grid_of
-from deepcams.io import open_any, open_cams, open_geoscf, open_sample_cams, open_sample_geoscf
+from deepcams.io import open_any, open_cams, open_geoscf
 from deepcams.pipeline import simulate
+from deepcams.sources.sample import open_sample_cams, open_sample_geoscf
 from deepcams.synthetic import open_demo
-from deepcams.validation import read_openaq
 
-ENV_ROOTS = "DEEPCAMS_DATA"
-ENV_STATIONS = "DEEPCAMS_STATIONS"
 DATA_SUFFIXES = (".nc", ".nc4", ".netcdf", ".grib", ".grb", ".grib2")
 
 
@@ -109,57 +107,6 @@ def builtin_sources() -> list[Source]:
             region="SE Australia",
         ),
     ]
-
-
-def _option_values(argv: Sequence[str], environ: dict | None, flag: str, variable: str) -> tuple[Path, ...]:
-    """Paths from `flag VALUE` / `flag=VALUE` arguments (repeatable) and an os.pathsep list in `variable`."""
-    environ = os.environ if environ is None else environ
-    found = [p for p in environ.get(variable, "").split(os.pathsep) if p.strip()]
-    args = list(argv)
-    for k, arg in enumerate(args):
-        if arg == flag and k + 1 < len(args):
-            found.append(args[k + 1])
-        elif arg.startswith(f"{flag}="):
-            found.append(arg.split("=", 1)[1])
-    return tuple(dict.fromkeys(Path(p).expanduser().resolve() for p in found))
-
-
-def roots_from(argv: Sequence[str] = (), environ: dict | None = None) -> tuple[Path, ...]:
-    """Data roots from `--data DIR` arguments (repeatable) and the DEEPCAMS_DATA variable (os.pathsep list)."""
-    return _option_values(argv, environ, "--data", ENV_ROOTS)
-
-
-def stations_from(argv: Sequence[str] = (), environ: dict | None = None) -> tuple[Path, ...]:
-    """Station files from `--stations FILE` arguments (repeatable) and DEEPCAMS_STATIONS (os.pathsep list)."""
-    return _option_values(argv, environ, "--stations", ENV_STATIONS)
-
-
-@dataclass(frozen=True)
-class Stations:
-    """The stations of the configured OpenAQ files (`read_openaq` tables, concatenated), and the files that
-    could not be read, one line each."""
-
-    table: pd.DataFrame | None
-    problems: tuple[str, ...] = ()
-
-    def summary(self) -> str:
-        if self.table is None:
-            return "none readable"
-        return f"{self.table['station'].nunique()} stations, {len(self.table)} PM2.5 values"
-
-
-@cache
-def stations(files: tuple[Path, ...]) -> Stations | None:
-    """The station files read once per process; None when no file is configured."""
-    if not files:
-        return None
-    tables, problems = [], []
-    for path in files:
-        try:
-            tables.append(read_openaq(path))
-        except DeepcamsError as exc:
-            problems.append(str(exc))
-    return Stations(pd.concat(tables, ignore_index=True) if tables else None, tuple(problems))
 
 
 def inside(path: Path, root: Path) -> bool:

@@ -1,0 +1,84 @@
+"""Each epoch's validation: the model and the baseline scored on the same whole validation bands.
+
+The networks run without the pipeline, so the band edges (the receptive field's width) are left out:
+inside the pipeline a halo gives those cells their context (`evaluation` scores it that way).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from deepcams.errors import DeepcamsError
+from deepcams.grids import FACTOR
+from deepcams.methods.spatial import upsample as interpolate_spatial
+from deepcams.metrics import scores
+from deepcams.models.inference import autocast, conserve_multiplicative
+from deepcams.models.training.data import Field
+from deepcams.models.training.loss import loss_fn
+
+TEMPORAL_MARGIN = 4  # CAMS cells left out at the band edges in temporal validation
+
+
+def _mae_rmse(name: str, values: list[np.ndarray], truth: np.ndarray) -> dict[str, float]:
+    skill = scores(np.concatenate(values), truth)
+    return {f"{name}_mae": skill["mae"], f"{name}_rmse": skill["rmse"]}
+
+
+@torch.inference_mode()
+def validate_spatial(model, transform, fields: list[Field], device) -> dict[str, float]:
+    """Model (raw and mass-conserving) vs bicubic on whole validation bands."""
+    m = model.radius
+    preds, conserved, bicubic, truths, losses = [], [], [], [], []
+    for f in fields:
+        x = torch.from_numpy(f.coarse[:, None]).to(device)
+        with autocast(device):
+            y = model(transform.forward(x)).float()
+        truth = torch.from_numpy(f.fine[:, None]).to(device)
+        losses.append(float(loss_fn(y, truth, transform, FACTOR * m)))
+        pred = torch.clamp(transform.inverse(y), min=0)[:, 0].cpu().numpy()
+        crop = (slice(None), slice(FACTOR * m, -FACTOR * m), slice(FACTOR * m, -FACTOR * m))
+        preds.append(pred[crop].ravel())
+        conserved.append(conserve_multiplicative(pred, f.coarse)[0][crop].ravel())
+        bicubic.append(interpolate_spatial(f.coarse, "bicubic")[crop].ravel())
+        truths.append(f.fine[crop].ravel())
+    truth = np.concatenate(truths)
+    out = {"val_loss": float(np.mean(losses))}
+    for name, values in (("model", preds), ("model_conserved", conserved), ("bicubic", bicubic)):
+        out |= _mae_rmse(name, values, truth)
+    return out
+
+
+@torch.inference_mode()
+def validate_temporal(model, transform, fields: list[Field], device, step: int = 3) -> dict[str, float]:
+    """Model vs linear interpolation at the hours between frames `step` hours apart."""
+    m = TEMPORAL_MARGIN
+    preds, linear, truths, losses = [], [], [], []
+    for f in fields:
+        for a in range(len(f.hours)):
+            bs = np.flatnonzero(np.isclose(f.hours - f.hours[a], step))
+            if bs.size == 0:
+                continue
+            b = int(bs[0])
+            x = torch.from_numpy(f.coarse[[a, b]][:, None]).to(device)
+            xt = transform.forward(x)
+            for mid in range(a + 1, b):
+                t = float((f.hours[mid] - f.hours[a]) / step)
+                with autocast(device):
+                    y = model(xt[:1], xt[1:], torch.tensor([t], device=device)).float()
+                truth = torch.from_numpy(f.coarse[mid][None, None]).to(device)
+                losses.append(float(loss_fn(y, truth, transform, m)))
+                crop = (slice(m, -m), slice(m, -m))
+                preds.append(torch.clamp(transform.inverse(y), min=0)[0, 0].cpu().numpy()[crop].ravel())
+                linear.append(((1 - t) * f.coarse[a] + t * f.coarse[b])[crop].ravel())
+                truths.append(f.coarse[mid][crop].ravel())
+    if not truths:
+        raise DeepcamsError(f"temporal validation needs frames {step} h apart with frames between them")
+    truth = np.concatenate(truths)
+    out = {"val_loss": float(np.mean(losses))}
+    for name, values in (("model", preds), ("linear", linear)):
+        out |= _mae_rmse(name, values, truth)
+    return out
+
+
+VALIDATORS = {"ssr": validate_spatial, "tsr": validate_temporal}
