@@ -340,6 +340,25 @@ def _nodes_inside(fine: np.ndarray) -> np.ndarray:
 # --- coarsening ----------------------------------------------------------------------------------------
 
 
+def interpolate_to_nodes(data: xr.Dataset, grid: Grid) -> xr.Dataset:
+    """A canonical Dataset on another regular lat/lon grid, bilinearly interpolated to the nodes of `grid`
+    inside its extent (a regional model's output onto the CAMS grid, e.g. to train the temporal stage).
+
+    xarray's `interp` does the work; a node beyond the data's outermost rows or columns is not made up.
+    """
+    lat, lon = data["lat"].values, data["lon"].values
+    nodes_lat = grid.lat[(grid.lat >= lat.min() - 1e-9) & (grid.lat <= lat.max() + 1e-9)]
+    nodes_lon = grid.lon[(grid.lon >= lon.min() - 1e-9) & (grid.lon <= lon.max() + 1e-9)]
+    if nodes_lat.size < 2 or nodes_lon.size < 2:
+        raise DeepcamsError(f"the data's extent holds fewer than 2 x 2 nodes of the {grid.name} grid")
+    out = data.interp(lat=nodes_lat, lon=nodes_lon, method="linear")
+    out = out.assign_coords(lat=lat_coord(nodes_lat), lon=lon_coord(nodes_lon))
+    out["pm25"].attrs = dict(data["pm25"].attrs)
+    history = data.attrs.get("history", "")
+    out.attrs = {**data.attrs, "history": f"{history}\nbilinear to the {grid.name} nodes (deepcams)".strip()}
+    return out
+
+
 def apply_taps(values: np.ndarray, index: np.ndarray, weight: np.ndarray, axis: int) -> np.ndarray:
     """Along `axis`, output k = sum over taps t of weight[k, t] * values[index[k, t]].
 

@@ -19,6 +19,7 @@ Band = tuple[float, float]  # longitude band [W, E) in degrees; W > E crosses th
 # The real GEOS-CF sample's visible longitude bands (the others are NaN upstream): the cross-validation folds.
 FOLDS: Mapping[str, Band] = MappingProxyType({"A": (-180.0, -120.0), "B": (-60.0, 0.0), "C": (60.0, 120.0)})
 SHIPPED_FOLD = "B"  # the shipped weights validate on lon [-60, 0) (Atlantic, Saharan dust)
+SEQUENCE_HELD_OUT_HOURS = 24  # an hourly training sequence (`hourly:PATH`) validates on its last day
 SEED = 0
 SYNTHETIC_DAYS = 4  # days of synthetic world drawn next to the real data
 SYNTHETIC_SHARE = 0.2  # next to real data, the share of training patches from the synthetic world (S-SR's)

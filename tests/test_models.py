@@ -360,7 +360,9 @@ def test_warp_positions_keep_float32_precision_under_half_precision():
 
 def test_temporal_network_reaches_exactly_its_radius():
     """Changing one input cell changes the output only within `radius` cells: the NaN rule relies on it."""
-    model = _randomize(build_model("tsr-flow", {"channels": 8, "flow_layers": 2, "refine_layers": 2}), 3).eval()
+    model = _randomize(
+        build_model("tsr-flow", {"channels": 8, "flow_layers": 2, "refine_layers": 2}), 3
+    ).eval()
     frames = torch.rand(1, 4, 31, 31)
     base, solar, t = frames[:, 1:2].clone(), torch.rand(1, 2, 31, 31), torch.full((1,), 1 / 3)
     poked = frames.clone()
@@ -397,7 +399,10 @@ def test_a_missing_input_cell_spreads_no_further_than_the_cubic_base(tiny_weight
 def test_local_solar_time_is_continuous_across_the_antimeridian():
     from deepcams.models.inference import solar_time_features
 
-    east, west = solar_time_features(6.0, np.array([179.25, 180.0]), 1), solar_time_features(6.0, np.array([-180.75, -180.0]), 1)
+    east, west = (
+        solar_time_features(6.0, np.array([179.25, 180.0]), 1),
+        solar_time_features(6.0, np.array([-180.75, -180.0]), 1),
+    )
     np.testing.assert_allclose(east, west, atol=1e-6)
     noon = solar_time_features(6.0, np.array([90.0]), 1)[:, 0, 0]  # 06 UTC at 90 E is local noon
     np.testing.assert_allclose(noon, [0.0, -1.0], atol=1e-6)

@@ -63,8 +63,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         nargs="+",
         default=list(DATA),
         metavar="SOURCE",
-        help="'sample' (the packaged real GEOS-CF frames; for tsr also the real CAMS frames), "
-        "'synthetic' (deepcams.synthetic world), or GEOS-CF NetCDF files (globs allowed)",
+        help="'sample' (the packaged real GEOS-CF frames), 'synthetic' (deepcams.synthetic world), "
+        "'hourly:FILE' (a model's hourly PM2.5 sequence on its own grid, for tsr: split in time), "
+        "or GEOS-CF NetCDF files (globs allowed)",
     )
     parser.add_argument("--out", required=True, help="run folder (checkpoints and log.csv)")
     parser.add_argument("--export", help="also copy the final weights (and their .json) to this path")
@@ -119,39 +120,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def load_sources(args: argparse.Namespace, train_bands, val_band):
-    """Training fields from every --data source and validation fields from the real ones.
-
-    Real sources are cut into the training and validation bands. The synthetic world holds no real
-    data, so next to real sources it trains on the whole globe (its own Europe, Africa and East Asia
-    too) and yields --synthetic-share of the patches; alone, it is split by band like real data.
-    """
-    from deepcams.grids import CAMS
-    from deepcams.models.training import band_fields, coarse_band_fields, mix_by_share
-    from deepcams.sources import training_sets
-
-    real_train, real_val, synthetic = [], [], None
-    for source in training_sets(args.data, synthetic_days=args.synthetic_days, seed=args.seed):
-        if source.synthetic:
-            synthetic = source
-        elif source.grid is CAMS:
-            if args.stage == "tsr":  # real CAMS motion (3-hourly) helps the temporal stage; truth bands only
-                real_train += coarse_band_fields(source.data, train_bands, source.name)
-        else:
-            real_train += band_fields(source.data, train_bands, source.name)
-            real_val += band_fields(source.data, [val_band], source.name)
-    if synthetic is None:
-        return real_train, real_val
-    if not real_train:
-        name = synthetic.name
-        return band_fields(synthetic.data, train_bands, name), band_fields(synthetic.data, [val_band], name)
-    whole = band_fields(synthetic.data, [(-180.0, 180.0)], synthetic.name)
-    share = args.synthetic_share
-    return mix_by_share([(real_train, 1.0 - share), (whole, share)]), real_val
-
-
 def run(args: argparse.Namespace) -> int:
-    from deepcams.models.training import train, train_config  # torch: only when training
+    from deepcams.models.training import train_recipe  # torch: only when training
 
     split = Split(args.train_bands or SHIPPED_SPLIT.train_bands, args.val_band)
     recipe = Recipe(
@@ -164,8 +134,7 @@ def run(args: argparse.Namespace) -> int:
         synthetic_days=args.synthetic_days,
         seed=args.seed,
     )
-    train_fields, val_fields = load_sources(args, split.train_bands, split.val_band)
-    config = train_config(
+    meta = train_recipe(
         recipe,
         args.out,
         split,
@@ -174,7 +143,6 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         export=args.export,
     )
-    meta = train(config, train_fields, val_fields)
     if not args.quiet:
         scores = meta["validation"]["scores"]
         print(

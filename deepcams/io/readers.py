@@ -195,10 +195,35 @@ def open_geoscf(
     `time_alignment` says which instant an hourly mean stamped HH:30 stands for (see `_ALIGN_SHIFT`);
     times that are already on the hour (instantaneous files) are left as they are.
     """
+    source = "NASA GMAO GEOS-CF (GEOS Composition Forecast)"
+    out = _open_hourly_means(paths, time_alignment, units, variable, chunks, source)
+    require_grid(out, GEOSCF, _describe(expand_paths(paths)))
+    return out
+
+
+def open_model_output(
+    paths: PathLike | Iterable[PathLike],
+    variable: str,
+    *,
+    source: str,
+    time_alignment: TimeAlignment = "start",
+    units: str | None = None,
+) -> xr.Dataset:
+    """Hourly PM2.5 of a chemistry-transport model on its own regular lat/lon grid (a GEOS-Chem nested
+    domain, a subset cut by other tools), canonical but not regridded: `deepcams.grids.interpolate_to_nodes`
+    puts it on the CAMS nodes. `source` names the model for the attributes."""
+    return _open_hourly_means(paths, time_alignment, units, variable, None, source)
+
+
+def _describe(files: list[Path]) -> str:
+    return ", ".join(map(str, files[:3])) + (" ..." if len(files) > 3 else "")
+
+
+def _open_hourly_means(paths, time_alignment, units, variable, chunks, source) -> xr.Dataset:
     if time_alignment not in _ALIGN_SHIFT:
         raise DeepcamsError(f"time_alignment must be one of {sorted(_ALIGN_SHIFT)}, got {time_alignment!r}")
     files = expand_paths(paths)
-    text = ", ".join(map(str, files[:3])) + (" ..." if len(files) > 3 else "")
+    text = _describe(files)
     ds = _standard_dims(_open_netcdf(files, chunks={"time": 24} if chunks is None else chunks))
     da = _pick_variable(ds, variable, text)
     if "lev" in ds.dims:
@@ -212,8 +237,8 @@ def open_geoscf(
     out = canonical(
         da,
         units=units or da.attrs.get("units"),
-        source="NASA GMAO GEOS-CF (GEOS Composition Forecast)",
-        history=f"read by deepcams.open_geoscf from {text}",
+        source=source,
+        history=f"read by deepcams from {text}",
         extra_attrs={
             "input_files": ", ".join(p.name for p in files),
             "time_alignment": f"{time_alignment}: hourly means stamped HH:30 shifted by {shift} min"
@@ -221,7 +246,6 @@ def open_geoscf(
             else "times on the hour, used as they are",
         },
     )
-    require_grid(out, GEOSCF, text)
     return out
 
 

@@ -165,9 +165,12 @@ class DeepTemporal:
         lon = np.zeros(frames.shape[-1]) if lon is None else np.asarray(lon, dtype="float64")
         missing = np.isnan(frames)
         x = self.transform.forward(torch.from_numpy(np.where(missing, 0.0, frames).astype("float32")))
-        near_gap = F.max_pool2d(
-            torch.from_numpy(missing.astype("float32"))[:, None], 2 * self.radius + 1, 1, self.radius
-        )[:, 0].numpy() > 0
+        near_gap = (
+            F.max_pool2d(
+                torch.from_numpy(missing.astype("float32"))[:, None], 2 * self.radius + 1, 1, self.radius
+            )[:, 0].numpy()
+            > 0
+        )
         jobs = [(k, j) for k in range(count - 1) for j in range(1, step)]
         for begin in range(0, len(jobs), self.batch):
             chunk = jobs[begin : begin + self.batch]

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-FEATURES = 11  # four frames, base, two warped frames, t, solar sin/cos, and the motion magnitude
+FEATURES = 11  # four frames, base, two warped frames, t, solar sin/cos, and the squared motion
 
 
 def warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
@@ -64,7 +64,9 @@ class TemporalSR(nn.Module):
     `frames` are the input frames at interval positions -1, 0, 1, 2; the output lies between 0 and 1.
     """
 
-    def __init__(self, channels: int = 24, flow_layers: int = 3, refine_layers: int = 3, max_flow: float = 1.5):
+    def __init__(
+        self, channels: int = 24, flow_layers: int = 3, refine_layers: int = 3, max_flow: float = 1.5
+    ):
         super().__init__()
         self.config = {
             "channels": channels,
@@ -91,6 +93,6 @@ class TemporalSR(nn.Module):
         # content at p at time t was at p - t * flow in frame 0 and at p + (1 - t) * flow in frame 1
         w0 = warp(frames[:, 1:2], -t * flow)
         w1 = warp(frames[:, 2:3], (1 - t) * flow)
-        speed = flow.square().sum(dim=1, keepdim=True).sqrt()
+        speed = flow.square().sum(dim=1, keepdim=True)  # squared: the square root's gradient at rest is infinite
         inputs = torch.cat((frames, base, w0, w1, t.expand_as(base), solar, speed), dim=1)
         return base + self.refine(inputs)

@@ -8,7 +8,7 @@ visible bands train and the third validates. The split and the shipped settings 
 on the held-out band, through the pipeline).
 """
 
-from deepcams.models.training.data import Field, band_fields, coarse_band_fields, mix_by_share, split_fields
+from deepcams.models.training.data import Field, band_fields, mix_by_share, sequence_fields, split_fields
 from deepcams.models.training.loop import TrainConfig, train
 from deepcams.models.training.runs import train_config, train_recipe
 from deepcams.models.training.sampling import sample_spatial, sample_temporal
@@ -38,11 +38,11 @@ __all__ = [
     "Split",
     "TrainConfig",
     "band_fields",
-    "coarse_band_fields",
     "fold_split",
     "mix_by_share",
     "sample_spatial",
     "sample_temporal",
+    "sequence_fields",
     "split_fields",
     "train",
     "train_config",

@@ -16,7 +16,7 @@ import xarray as xr
 from deepcams.errors import DeepcamsError
 from deepcams.grids import CAMS, GEOSCF, coarsen, take
 from deepcams.io.conventions import check_canonical
-from deepcams.recipes import Band, Split
+from deepcams.recipes import SEQUENCE_HELD_OUT_HOURS, Band, Split
 from deepcams.sources import TrainingSet
 
 WHOLE_GLOBE: Band = (-180.0, 180.0)
@@ -30,12 +30,19 @@ class Field:
     coarse: np.ndarray
     fine: np.ndarray | None
     hours: np.ndarray  # hours since the first frame
+    lon: np.ndarray  # longitude of each coarse column (local solar time for the temporal stage)
+    utc0: float  # hour of the day (UTC) of the first frame
     weight: float = 1.0  # sampling weight per cell-frame (sources are mixed by share, not by size)
 
 
 def _hours(ds: xr.Dataset) -> np.ndarray:
     times = ds["time"].values.astype("datetime64[s]").astype("int64")
     return (times - times[0]) / 3600.0
+
+
+def _utc0(ds: xr.Dataset) -> float:
+    first = ds["time"].values[0].astype("datetime64[s]")
+    return float((first - first.astype("datetime64[D]")) / np.timedelta64(1, "h"))
 
 
 def band_fields(ds: xr.Dataset, bands: Sequence[Band], name: str) -> list[Field]:
@@ -67,23 +74,26 @@ def band_fields(ds: xr.Dataset, bands: Sequence[Band], name: str) -> list[Field]
         fine_lat = (lat_c[:, None] + offsets).ravel()
         fine_lon = (lon_band[:, None] + offsets).ravel()
         f = take(ds["pm25"], GEOSCF, fine_lat, fine_lon).values.astype("float32")
-        fields.append(Field(f"{name} lon {west:g}..{east:g}", c, f, _hours(ds)))
+        fields.append(Field(f"{name} lon {west:g}..{east:g}", c, f, _hours(ds), lon_band, _utc0(ds)))
     return fields
 
 
-def coarse_band_fields(ds: xr.Dataset, bands: Sequence[Band], name: str) -> list[Field]:
-    """CAMS-grid data (e.g. the real CAMS sample) cut to longitude bands, for the temporal stage only."""
+def sequence_fields(ds: xr.Dataset, name: str, held_out_hours: int) -> tuple[Field, Field]:
+    """An hourly CAMS-grid sequence split in time: the last `held_out_hours` hours (plus the input step
+    before them, their context) validate, the hours before train; no validated hour is trained on."""
     check_canonical(ds)
-    fields = []
-    for west, east in bands:
-        lon = ds["lon"].values
-        wrapped = (lon - west) % 360.0
-        cols = np.flatnonzero(wrapped < (east - west) % 360.0 - 1e-6)
-        cols = cols[np.argsort(wrapped[cols])]
-        lat = ds["lat"].values[np.abs(ds["lat"].values) < 90.0 - 1e-6]
-        c = take(ds["pm25"], CAMS, lat, west + wrapped[cols]).values.astype("float32")
-        fields.append(Field(f"{name} lon {west:g}..{east:g}", c, None, _hours(ds)))
-    return fields
+    split = ds.sizes["time"] - held_out_hours - 3
+    if split < 10:
+        raise DeepcamsError(f"{name}: {ds.sizes['time']} hours are too few to hold out {held_out_hours}")
+    lon = ds["lon"].values
+
+    def cut(part: xr.Dataset, label: str) -> Field:
+        values = part["pm25"].values.astype("float32")
+        return Field(f"{name} {label}", values, None, _hours(part), lon, _utc0(part))
+
+    return cut(ds.isel(time=slice(0, split)), "training hours"), cut(
+        ds.isel(time=slice(split, None)), "held-out hours"
+    )
 
 
 def mix_by_share(groups: Sequence[tuple[list[Field], float]]) -> list[Field]:
@@ -104,8 +114,8 @@ def split_fields(
 ) -> tuple[list[Field], list[Field]]:
     """Training fields from every set and validation fields from the real ones.
 
-    Real GEOS-CF-grid sets are cut into the training and validation bands; CAMS-grid sets (no truth) add
-    motion examples to the temporal stage, on the training bands only. The synthetic world holds no real
+    Real GEOS-CF-grid sets are cut into the training and validation bands; real hourly sequences on the
+    CAMS grid (temporal stage only) are split in time (`sequence_fields`). The synthetic world holds no real
     data, so next to real sets it trains on the whole globe (its own Europe, Africa and East Asia too) and
     yields `synthetic_share` of the patches; alone, it is split by band like real data.
     """
@@ -113,9 +123,11 @@ def split_fields(
     for source in sets:
         if source.synthetic:
             synthetic = source
-        elif source.grid is CAMS:
-            if stage == "tsr":  # real CAMS motion (3-hourly) helps the temporal stage; truth bands only
-                real_train += coarse_band_fields(source.data, split.train_bands, source.name)
+        elif source.hourly:
+            if stage == "tsr":  # a real hourly sequence: split in time, not by band
+                train, val = sequence_fields(source.data, source.name, SEQUENCE_HELD_OUT_HOURS)
+                real_train.append(train)
+                real_val.append(val)
         else:
             real_train += band_fields(source.data, split.train_bands, source.name)
             real_val += band_fields(source.data, [split.val_band], source.name)

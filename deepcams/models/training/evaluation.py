@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import xarray as xr
 
 from deepcams.grids import CAMS, BBox, coarsen, select_region
@@ -63,3 +64,31 @@ def two_stage_runs(
     """Both stages: from the simulated 3-hourly coarse input (`simulate`) to every hourly fine frame."""
     simulated = simulate(truth)
     return {name: downscale(simulated, m, bbox=held_out_bbox(split)) for name, m in methods.items()}
+
+
+def sequence_runs(
+    methods: Mapping[str, Method], sequence: xr.Dataset, step: int = 3, pad: int = 8
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The temporal stage alone on a real hourly sequence: every `step`-th hour is the input (each of the
+    `step` phases in turn), the hours between are scored. Returns (prediction, truth) of those hours.
+
+    The fields are padded by `pad` cells replicating their edges, as the pipeline's halo does for a
+    regional input, and cropped back before scoring.
+    """
+    values = sequence["pm25"].values.astype("float32")
+    times = sequence["time"].values
+    lon = sequence["lon"].values
+    lon = np.concatenate(
+        [lon[0] - CAMS.step * np.arange(pad, 0, -1), lon, lon[-1] + CAMS.step * np.arange(1, pad + 1)]
+    )
+    out: dict[str, tuple[list, list]] = {name: ([], []) for name in methods}
+    for phase in range(step):
+        picked = np.arange(phase, values.shape[0], step)
+        frames = np.pad(values[picked], ((0, 0), (pad, pad), (pad, pad)), mode="edge")
+        hours = np.arange(picked[0], picked[-1] + 1)
+        between = (hours - picked[0]) % step != 0
+        for name, method in methods.items():
+            hourly = method.temporal.interpolate(frames, step, times=times[picked], lon=lon)
+            out[name][0].append(hourly[between][:, pad:-pad, pad:-pad])
+            out[name][1].append(values[hours[between]])
+    return {name: (np.concatenate(p), np.concatenate(t)) for name, (p, t) in out.items()}

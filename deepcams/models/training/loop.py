@@ -109,7 +109,8 @@ def train(config: TrainConfig, train_fields: list[Field], val_fields: list[Field
                 if config.stage == "ssr":
                     pred = model(transform.forward(batch[0]))
                 else:
-                    pred = model(transform.forward(batch[0]), transform.forward(batch[1]), batch[2])
+                    frames, base, t, solar, _ = batch
+                    pred = model(transform.forward(frames), transform.forward(base), t, solar)
             loss = loss_fn(pred.float(), batch[-1], transform, margin)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()

@@ -1,4 +1,4 @@
-"""Random training batches: spatial patches and temporal triplets, NaN-free, flipped and turned at random."""
+"""Random training batches: spatial patches and temporal intervals, NaN-free, flipped (and turned) at random."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import torch
 
 from deepcams.errors import DeepcamsError
 from deepcams.grids import FACTOR
+from deepcams.methods.temporal import keys_cubic
+from deepcams.models.inference import solar_time_features
 from deepcams.models.training.data import Field
 
-MAX_GAP_HOURS = 6  # temporal training triplets span at most this many hours
+STEP_HOURS = 3  # the temporal stage learns CAMS's 3-hourly step
 
 
 def _augment(arrays: list[np.ndarray], rng: np.random.Generator, rotate: bool) -> list[np.ndarray]:
@@ -54,40 +56,62 @@ def sample_spatial(fields: list[Field], rng: np.random.Generator, batch: int, pa
     raise DeepcamsError("could not find NaN-free training patches; check the training bands")
 
 
-def triplets(hours: np.ndarray) -> list[tuple[int, int, int]]:
-    """(first, middle, last) frame indices with the middle strictly inside, spanning <= MAX_GAP_HOURS."""
+def intervals(hours: np.ndarray, step: float = STEP_HOURS) -> list[tuple[tuple[int, int, int, int], int]]:
+    """(taps, target) pairs of a frame sequence: `taps` are the frames at -1, 0, 1, 2 input steps of an
+    interval `step` hours long (the outer ones replicate the interval's ends where the sequence has no
+    frame there, as inference does), `target` a frame strictly inside the interval."""
+    index = {round(float(h), 6): k for k, h in enumerate(hours)}
     out = []
-    for a in range(len(hours)):
-        for b in range(a + 2, len(hours)):
-            if hours[b] - hours[a] <= MAX_GAP_HOURS:
-                out.extend((a, m, b) for m in range(a + 1, b))
+    for a, start in enumerate(hours):
+        b = index.get(round(float(start + step), 6))
+        if b is None:
+            continue
+        before = index.get(round(float(start - step), 6), a)
+        after = index.get(round(float(start + 2 * step), 6), b)
+        out += [((before, a, b, after), m) for m in range(len(hours)) if start < hours[m] < start + step]
     return out
 
 
+def temporal_example(field_: Field, taps, target: int, rows: slice, cols: slice, step: float = STEP_HOURS):
+    """Four frames, the cubic base, t, the solar-time maps and the truth of one target frame (numpy)."""
+    t = float((field_.hours[target] - field_.hours[taps[1]]) / step)
+    frames = field_.coarse[list(taps), rows, cols]
+    base = np.maximum(keys_cubic(frames, np.array([1.0 + t])), 0.0)[0]
+    utc = field_.utc0 + float(field_.hours[target])
+    solar = solar_time_features(utc, field_.lon[cols], frames.shape[-2])
+    return frames, base.astype("float32"), t, solar, field_.coarse[target, rows, cols]
+
+
 def sample_temporal(fields: list[Field], rng: np.random.Generator, batch: int, patch: int):
-    """Batches (I0, I1, t, truth at t) of CAMS-grid patches, time reversed at random."""
-    i0s, i1s, ts, ys = [], [], [], []
-    usable = [f for f in fields if triplets(f.hours)]
+    """Batches (frames, cubic base, t, solar time, truth at t) of CAMS-grid patches, flipped at random
+    (never turned or time-reversed: the daily cycle runs one way, along longitude)."""
+    usable = [f for f in fields if intervals(f.hours)]
     if not usable:
-        raise DeepcamsError("temporal training needs sources with at least three frames")
+        raise DeepcamsError(
+            f"temporal training needs hourly sequences: frames {STEP_HOURS} h apart with hours between"
+        )
+    examples = []
     for _ in range(100 * batch):
         field_, r, c = _pick(usable, rng, patch)
-        trips = triplets(field_.hours)
-        a, m, b = trips[int(rng.integers(len(trips)))]
-        t = (field_.hours[m] - field_.hours[a]) / (field_.hours[b] - field_.hours[a])
-        frames = field_.coarse[[a, b, m], r : r + patch, c : c + patch]
-        if np.isnan(frames).any():
+        pairs = intervals(field_.hours)
+        taps, target = pairs[int(rng.integers(len(pairs)))]
+        frames, base, t, solar, truth = temporal_example(
+            field_, taps, target, slice(r, r + patch), slice(c, c + patch)
+        )
+        if np.isnan(frames).any() or np.isnan(truth).any():
             continue
-        (frames,) = _augment([frames], rng, rotate=True)
-        if rng.integers(2):
-            frames, t = frames[[1, 0, 2]], 1.0 - t
-        i0s.append(frames[0])
-        i1s.append(frames[1])
-        ys.append(frames[2])
-        ts.append(t)
-        if len(ys) == batch:
-            stack = lambda a: torch.from_numpy(np.stack(a)[:, None])  # noqa: E731
-            return stack(i0s), stack(i1s), torch.tensor(ts, dtype=torch.float32), stack(ys)
+        frames, base, solar, truth = _augment([frames, base, solar, truth], rng, rotate=False)
+        examples.append((frames, base[None], t, solar, truth[None]))
+        if len(examples) == batch:
+            frames, base, t, solar, truth = zip(*examples, strict=True)
+            stack = lambda a: torch.from_numpy(np.stack(a))  # noqa: E731
+            return (
+                stack(frames),
+                stack(base),
+                torch.tensor(t, dtype=torch.float32),
+                stack(solar),
+                stack(truth),
+            )
     raise DeepcamsError("could not find NaN-free training patches; check the training bands")
 
 

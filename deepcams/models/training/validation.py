@@ -16,6 +16,7 @@ from deepcams.metrics import scores
 from deepcams.models.inference import autocast, conserve_multiplicative
 from deepcams.models.training.data import Field
 from deepcams.models.training.loss import loss_fn
+from deepcams.models.training.sampling import intervals, temporal_example
 
 TEMPORAL_MARGIN = 4  # CAMS cells left out at the band edges in temporal validation
 
@@ -50,33 +51,33 @@ def validate_spatial(model, transform, fields: list[Field], device) -> dict[str,
 
 
 @torch.inference_mode()
-def validate_temporal(model, transform, fields: list[Field], device, step: int = 3) -> dict[str, float]:
-    """Model vs linear interpolation at the hours between frames `step` hours apart."""
+def validate_temporal(model, transform, fields: list[Field], device) -> dict[str, float]:
+    """Model vs linear and cubic interpolation at every hour between frames 3 hours apart."""
     m = TEMPORAL_MARGIN
-    preds, linear, truths, losses = [], [], [], []
+    crop = (slice(m, -m), slice(m, -m))
+    preds, linear, cubic, truths, losses = [], [], [], [], []
+    whole = (slice(None), slice(None))
     for f in fields:
-        for a in range(len(f.hours)):
-            bs = np.flatnonzero(np.isclose(f.hours - f.hours[a], step))
-            if bs.size == 0:
-                continue
-            b = int(bs[0])
-            x = torch.from_numpy(f.coarse[[a, b]][:, None]).to(device)
-            xt = transform.forward(x)
-            for mid in range(a + 1, b):
-                t = float((f.hours[mid] - f.hours[a]) / step)
-                with autocast(device):
-                    y = model(xt[:1], xt[1:], torch.tensor([t], device=device)).float()
-                truth = torch.from_numpy(f.coarse[mid][None, None]).to(device)
-                losses.append(float(loss_fn(y, truth, transform, m)))
-                crop = (slice(m, -m), slice(m, -m))
-                preds.append(torch.clamp(transform.inverse(y), min=0)[0, 0].cpu().numpy()[crop].ravel())
-                linear.append(((1 - t) * f.coarse[a] + t * f.coarse[b])[crop].ravel())
-                truths.append(f.coarse[mid][crop].ravel())
+        for taps, target in intervals(f.hours):
+            frames, base, t, solar, truth = temporal_example(f, taps, target, *whole)
+            inputs = [torch.from_numpy(a)[None].to(device) for a in (frames, base[None], solar)]
+            with autocast(device):
+                y = model(
+                    transform.forward(inputs[0]),
+                    transform.forward(inputs[1]),
+                    torch.tensor([t], device=device),
+                    inputs[2],
+                ).float()
+            losses.append(float(loss_fn(y, torch.from_numpy(truth)[None, None].to(device), transform, m)))
+            preds.append(torch.clamp(transform.inverse(y), min=0)[0, 0].cpu().numpy()[crop].ravel())
+            linear.append(((1 - t) * frames[1] + t * frames[2])[crop].ravel())
+            cubic.append(base[crop].ravel())
+            truths.append(truth[crop].ravel())
     if not truths:
-        raise DeepcamsError(f"temporal validation needs frames {step} h apart with frames between them")
+        raise DeepcamsError("temporal validation needs hourly sequences: frames 3 h apart with hours between")
     truth = np.concatenate(truths)
     out = {"val_loss": float(np.mean(losses))}
-    for name, values in (("model", preds), ("linear", linear)):
+    for name, values in (("model", preds), ("linear", linear), ("cubic", cubic)):
         out |= _mae_rmse(name, values, truth)
     return out
 
