@@ -166,7 +166,9 @@ def downscale(
     for done, begin in enumerate(
         tqdm(chunks, desc=f"downscale {method.name}", disable=not progress, unit="batch")
     ):
-        block = method.spatial.upsample(hourly[begin : begin + batch], row_weights, tally=tally)
+        block = method.spatial.upsample(
+            hourly[begin : begin + batch], row_weights, tally=tally, footprint=region
+        )
         out[begin : begin + batch] = block[:, region.rows, region.cols]
         if on_step is not None:
             on_step(done + 1, len(chunks))

@@ -107,8 +107,8 @@ maps = MapGrid(comparison=comparison)
 maps
 """),
     code("""
-series = SeriesChart(maps=maps)
-maps.point = (80.0, 25.0)  # what a tap does
+series = SeriesChart(comparison=comparison, selection=maps.selection)
+maps.selection.point = (80.0, 25.0)  # what a tap does
 series
 """),
     code("""

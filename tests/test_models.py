@@ -3,6 +3,9 @@ and the shipped weights' skill on the real band they never saw."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -220,6 +223,7 @@ def test_cli_train_defaults_are_the_recipe():
     assert recipe.optimisation == DEFAULTS
     assert (tuple(args.data), args.seed) == (recipe.data, recipe.seed)
     assert (args.synthetic_share, args.synthetic_days) == (recipe.synthetic_share, recipe.synthetic_days)
+    assert args.synthetic_seed == recipe.synthetic_seed != 0  # never the demo world's seed
     assert args.train_bands is None and args.val_band == SHIPPED_SPLIT.val_band
     assert replace(train_config(recipe, "run"), description={}) == TrainConfig("tsr", Path("run"))
 
@@ -415,3 +419,32 @@ def test_context_frames_beyond_the_selection_are_used(real_cams):
         real_cams, "bicubic-cubic", bbox="140,-40,155,-30", start="2019-12-31T18", end="2019-12-31T21"
     )
     np.testing.assert_allclose(part.pm25.values, whole.pm25.sel(time=part.time).values, rtol=1e-6)
+
+
+def test_gaps_stay_small_on_the_real_sample_with_its_nan_bands(real_geoscf):
+    """The real sample's held-back bands are NaN: every output hour keeps >= 95 % of the input hours' pixels."""
+    out = deepcams.downscale(deepcams.simulate(real_geoscf), "deepcams", allow_nan=True)
+    valid = out["pm25"].notnull().sum(dim=("lat", "lon")).values
+    assert valid[0] > 0 and valid[-1] == valid[0]
+    assert valid.min() >= 0.95 * valid[0], valid
+
+
+REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "data" / "realworld"
+
+
+@pytest.mark.skipif(
+    not REALWORLD.is_dir() and not os.environ.get("CI"), reason="the shared real-world data are not here"
+)
+def test_shipped_temporal_weights_beat_pchip_on_the_held_out_real_day():
+    """GEOS-Chem over Europe, 2005-01-22: the day `make weights` holds out of the hourly sequence."""
+    from deepcams.metrics import scores
+    from deepcams.models.training.evaluation import sequence_runs
+    from deepcams.recipes import SEQUENCE_HELD_OUT_HOURS
+    from deepcams.sources.training import hourly_sequence
+
+    europe = hourly_sequence(str(REALWORLD / "geoschem-europe-2005-01" / "PM25.1h.JAN.OFF.nc4")).data
+    held_out = europe.isel(time=slice(europe.sizes["time"] - SEQUENCE_HELD_OUT_HOURS - 3, None))
+    methods = {name: get_method(f"bicubic-{name}") for name in ("linear", "pchip")}
+    runs = sequence_runs({**methods, "deepcams": get_method("deepcams")}, held_out)
+    rmse = {name: scores(p.ravel(), t.ravel())["rmse"] for name, (p, t) in runs.items()}
+    assert rmse["deepcams"] < rmse["pchip"] and rmse["deepcams"] <= 0.85 * rmse["linear"], rmse

@@ -123,7 +123,7 @@ def test_v3_layout_converts_local_offsets_to_utc(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("a,b,c\n1,2,3\n", "not an OpenAQ v2 measurements or v3 CSV"),
+        ("a,b,c\n1,2,3\n", "not a known station layout"),
         (
             "location_id,datetime,lat,lon,parameter,units,value\n1,2024-03-01T00:00:00Z,45,7,pm25,ppm,1\n",
             "ppm",
@@ -165,7 +165,7 @@ def test_stations_outside_the_region_get_no_pairs(tmp_path):
     stations = read_openaq(write_v2(tmp_path / "v2.csv"))
     far = stations.assign(lat=stations["lat"] - 30)
     assert match_stations(product(), far).empty
-    with pytest.raises(DeepcamsError, match="shares no station"):
+    with pytest.raises(DeepcamsError, match="0 stations matched product .plane.: of 3 stations"):
         validate({"plane": product()}, far)
 
 
@@ -188,7 +188,7 @@ def test_validate_command_text_csv_json_and_three_hourly_cams(tmp_path, capsys):
     assert counts == {"deepcams": 72, "CAMS": 3 * 8}
     assert main(["validate", "--stations", str(stations), str(fine), "--format", "csv"]) == 0
     csv = capsys.readouterr().out.splitlines()
-    assert csv[0] == "product,station,name,n,r,rmse,bias,mae" and csv[1].startswith("fine,ALL,")
+    assert csv[0] == "product,station,name,n,r,rmse,mae,bias,nmb,nme,mfb,mfe,fac2,ioa,mqi" and csv[1].startswith("fine,ALL,")
     bad = tmp_path / "bad.csv"
     bad.write_text("x,y\n1,2\n")
     assert main(["validate", "--stations", str(bad), str(fine)]) == 2

@@ -20,6 +20,7 @@ COMMANDS = [
     "produce",
     "verify",
     "validate",
+    "aggregate",
     "download",
     "sample",
 ]

@@ -11,6 +11,7 @@ from deepcams.recipes import (
     SEED,
     SHIPPED_SPLIT,
     SYNTHETIC_DAYS,
+    SYNTHETIC_SEED,
     SYNTHETIC_SHARE,
     Optimisation,
     Recipe,
@@ -108,6 +109,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--synthetic-days", type=int, default=SYNTHETIC_DAYS, help="days of synthetic world to draw"
     )
     parser.add_argument(
+        "--synthetic-seed",
+        type=int,
+        default=SYNTHETIC_SEED,
+        help=f"seed of the synthetic world (default {SYNTHETIC_SEED}; the demo world is seed 0)",
+    )
+    parser.add_argument(
         "--synthetic-share",
         type=share,
         default=SYNTHETIC_SHARE,
@@ -132,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
         data=tuple(args.data),
         synthetic_share=args.synthetic_share,
         synthetic_days=args.synthetic_days,
+        synthetic_seed=args.synthetic_seed,
         seed=args.seed,
     )
     meta = train_recipe(

@@ -20,6 +20,7 @@ import xarray as xr
 from deepcams.errors import DeepcamsError
 from deepcams.grids import CAMS, GEOSCF, require_grid
 from deepcams.io.conventions import canonical
+from deepcams.io.probe import netcdf_engine
 
 CAMS_VARIABLE = "pm2p5"
 GEOSCF_VARIABLE = "PM25_RH35_GCC"
@@ -39,7 +40,9 @@ def expand_paths(paths: PathLike | Iterable[PathLike]) -> list[Path]:
     found: list[Path] = []
     for item in items:
         text = os.fspath(item)
-        matches = sorted(glob.glob(text)) if any(ch in text for ch in "*?[") else [text]
+        # an existing name is taken as it is, even when it holds glob characters (cams[1].nc)
+        globbed = any(ch in text for ch in "*?[") and not os.path.exists(text)
+        matches = sorted(glob.glob(text)) if globbed else [text]
         if not matches:
             raise DeepcamsError(f"no files match {text!r}")
         for match in matches:
@@ -53,11 +56,10 @@ def expand_paths(paths: PathLike | Iterable[PathLike]) -> list[Path]:
 
 def _open_netcdf(files: Sequence[Path], chunks: dict | None) -> xr.Dataset:
     """Open one or many NetCDF files lazily; unreadable files are named in the error."""
-    for path in files:
-        _check_readable(path)
+    engine = _engine(files)
     try:
         if len(files) == 1:
-            return xr.open_dataset(files[0], chunks=chunks, decode_timedelta=False)
+            return xr.open_dataset(files[0], chunks=chunks, decode_timedelta=False, engine=engine)
         return xr.open_mfdataset(
             files,
             chunks=chunks,
@@ -65,6 +67,7 @@ def _open_netcdf(files: Sequence[Path], chunks: dict | None) -> xr.Dataset:
             decode_timedelta=False,
             data_vars="minimal",
             coords="minimal",
+            engine=engine,
         )
     except DeepcamsError:
         raise
@@ -72,30 +75,21 @@ def _open_netcdf(files: Sequence[Path], chunks: dict | None) -> xr.Dataset:
         raise DeepcamsError(f"cannot read {', '.join(map(str, files))}: {_first_line(exc)}") from None
 
 
-def _check_readable(path: Path) -> None:
-    """Reject files that are not NetCDF/HDF5 or are truncated, before xarray tries (its errors are vague)."""
+def _engine(files: Sequence[Path]) -> str:
+    """One engine for all `files`, each checked first (`deepcams.io.probe.netcdf_engine`)."""
+    engines = {path: netcdf_engine(path) for path in files}
+    if "h5netcdf" not in engines.values():
+        return "netcdf4"
+    classic = [path for path in files if _magic(path).startswith(b"CDF")]
+    if classic:  # h5netcdf reads HDF5 only
+        half = next(path for path, engine in engines.items() if engine == "h5netcdf")
+        raise DeepcamsError(f"cannot read {half} (half precision) together with NetCDF3 {classic[0]}")
+    return "h5netcdf"
+
+
+def _magic(path: Path) -> bytes:
     with open(path, "rb") as handle:
-        magic = handle.read(8)
-    if not (magic.startswith(b"CDF") or magic.startswith(b"\x89HDF")):
-        raise DeepcamsError(f"{path} is not a NetCDF file")
-    try:
-        if magic.startswith(b"\x89HDF"):
-            import h5py
-
-            with h5py.File(path, "r") as handle:
-                for name in handle:
-                    item = handle[name]
-                    if hasattr(item, "shape") and item.size and item.ndim == 3:
-                        item[(slice(-1, None),) * 3]  # the last chunk: a truncated file fails here
-        else:
-            import netCDF4
-
-            with netCDF4.Dataset(path) as handle:
-                for var in handle.variables.values():
-                    if var.ndim == 3 and var.size:
-                        var[-1, -1, -1]
-    except Exception as exc:
-        raise DeepcamsError(f"cannot read {path} (corrupt or truncated): {_first_line(exc)}") from None
+        return handle.read(4)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -108,7 +102,10 @@ def _standard_dims(ds: xr.Dataset) -> xr.Dataset:
     for old, new in (("valid_time", "time"), ("latitude", "lat"), ("longitude", "lon")):
         if old in ds.dims or old in ds.coords:
             renames[old] = new
-    return ds.rename(renames)
+    try:
+        return ds.rename(renames)
+    except ValueError as exc:  # e.g. both `latitude` and `lat`: files of two grids combined
+        raise DeepcamsError(f"inconsistent coordinates in the input ({exc})") from None
 
 
 def _pick_variable(ds: xr.Dataset, variable: str, path_text: str) -> xr.DataArray:
@@ -356,6 +353,9 @@ def open_any(paths: PathLike | Iterable[PathLike], *, units: str | None = None, 
     if all(p.suffix.lower() in (".grib", ".grb", ".grib2", ".grb2") for p in files):
         return open_cams(files, units=units)
     probe = _standard_dims(_open_netcdf(files[:1], chunks={}))
+    first = _kind(probe)
+    if len(files) > 1 and first is not None:
+        _require_one_kind(files, first)
     if CAMS_VARIABLE in probe:
         return open_cams(files, units=units)
     if GEOSCF_VARIABLE in probe:
@@ -374,3 +374,21 @@ def open_any(paths: PathLike | Iterable[PathLike], *, units: str | None = None, 
     raise DeepcamsError(
         f"{files[0]}: no PM2.5 variable found ({CAMS_VARIABLE!r}, {GEOSCF_VARIABLE!r} or 'pm25'; has {have})"
     )
+
+
+_KINDS = {CAMS_VARIABLE: "CAMS (0.75 deg)", GEOSCF_VARIABLE: "GEOS-CF (0.25 deg)", "pm25": "deepcams output"}
+
+
+def _kind(ds: xr.Dataset) -> str | None:
+    return next((kind for name, kind in _KINDS.items() if name in ds), None)
+
+
+def _require_one_kind(files: Sequence[Path], first: str) -> None:
+    """Files of different providers cannot be combined: say which two grids were mixed."""
+    for path in files[1:]:
+        with _open_netcdf([path], chunks={}) as ds:
+            kind = _kind(ds) or "a file without a PM2.5 variable"
+        if kind != first:
+            raise DeepcamsError(
+                f"{files[0].name} is {first} but {path.name} is {kind}: give files of one grid at a time"
+            )

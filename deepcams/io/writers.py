@@ -1,12 +1,17 @@
 """Writers: compressed CF NetCDF and Zarr, always through a temporary name moved into place.
 
-A failure at any point (bad data, full disk, Ctrl-C) leaves no partial file at the destination.
+A failure at any point (bad data, full disk, Ctrl-C) leaves no partial file at the destination. A
+temporary name carries its writer's host and pid, so one that a killed writer left (SIGKILL, power loss)
+is removed by the next write to the same destination.
 """
 
 from __future__ import annotations
 
+import errno
+import glob
 import os
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Callable
@@ -14,7 +19,12 @@ from pathlib import Path
 
 import xarray as xr
 
+from deepcams.errors import DeepcamsError
 from deepcams.io.conventions import TIME_ENCODING
+
+# below this many free bytes a failed write is reported as a full disk (the netCDF and HDF5 libraries
+# report ENOSPC as a bare "HDF error")
+LOW_SPACE = 1024**2
 
 
 def write_atomically(
@@ -26,11 +36,13 @@ def write_atomically(
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     suffix = f".tmp{target.suffix}"
+    remove_orphans(target)
+    prefix = f".{target.name}.{socket.gethostname()}.{os.getpid()}."
     if directory:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=target.parent))
         shutil.rmtree(tmp)
     else:
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=target.parent)
         os.close(fd)
         tmp = Path(name)
     try:
@@ -42,10 +54,50 @@ def write_atomically(
         if directory and target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
+        full = isinstance(exc, Exception) and _out_of_space(exc, target.parent)
         _remove(tmp)
+        if full:
+            raise DeepcamsError(f"no space left on {target.parent} to write {target.name}") from None
         raise
     return target
+
+
+def remove_orphans(target: str | os.PathLike) -> list[Path]:
+    """Delete the temporaries of `target` whose writer, on this host, is no longer running."""
+    target = Path(target)
+    removed = []
+    for name in glob.glob(f"{glob.escape(str(target.parent / ('.' + target.name)))}.*.tmp{target.suffix}"):
+        owner = name[len(str(target.parent / target.name)) + 2 :].rsplit(".", 3)
+        if len(owner) == 4 and owner[1].isdigit() and writer_gone(owner[0], int(owner[1])):
+            _remove(Path(name))
+            removed.append(Path(name))
+    return removed
+
+
+def writer_gone(host: str, pid: int) -> bool:
+    """True when process `pid` of `host` is known to have ended (it runs here and no longer exists)."""
+    if host != socket.gethostname():
+        return False  # another machine's process: cannot tell
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def _out_of_space(exc: BaseException, directory: Path) -> bool:
+    chain: BaseException | None = exc
+    while chain is not None:
+        if isinstance(chain, OSError) and chain.errno == errno.ENOSPC:
+            return True
+        chain = chain.__cause__ or chain.__context__
+    try:
+        return shutil.disk_usage(directory).free < LOW_SPACE
+    except OSError:
+        return False
 
 
 def _remove(tmp: Path) -> None:

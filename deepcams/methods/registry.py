@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from deepcams.errors import DeepcamsError
+from deepcams.grids import Footprint
 from deepcams.methods.spatial import SpatialBaseline
 from deepcams.methods.temporal import TemporalBaseline
 
@@ -32,8 +33,13 @@ class SpatialMethod(Protocol):
     halo: int
 
     def upsample(
-        self, coarse: np.ndarray, row_weights: np.ndarray | None = None, tally: MassTally | None = None
-    ) -> np.ndarray: ...
+        self,
+        coarse: np.ndarray,
+        row_weights: np.ndarray | None = None,
+        tally: MassTally | None = None,
+        footprint: Footprint | None = None,
+    ) -> np.ndarray:
+        """`footprint`: where the block lies (a method with static covariates reads them there)."""
 
 
 @dataclass

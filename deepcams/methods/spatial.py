@@ -83,8 +83,11 @@ class SpatialBaseline:
             raise ValueError(f"unknown spatial baseline {kind!r}")
         self.name = kind
 
-    def upsample(self, coarse: np.ndarray, row_weights: np.ndarray | None = None, tally=None) -> np.ndarray:
-        """`tally` (a learned method's conservation report) is accepted for the common interface, unused."""
+    def upsample(
+        self, coarse: np.ndarray, row_weights: np.ndarray | None = None, tally=None, footprint=None
+    ) -> np.ndarray:
+        """`tally` (a learned method's conservation report) and `footprint` (where the block lies, for
+        covariates) are accepted for the common interface, unused."""
         if self.name == "conservative":
             return conserve(upsample(coarse, "bicubic"), coarse, row_weights)
         return upsample(coarse, self.name)

@@ -7,13 +7,22 @@ gate, and all fine features are fused at the end. Upsampling is a coarse 3 x 3 c
 PixelShuffle x3, downsampling a 3 x 3 convolution of stride 3, so both keep the grids' alignment (coarse
 cell i covers fine pixels 3i .. 3i + 2 of a patch). The result is a residual on the bicubic upsampling,
 and nothing pools globally, so tiled inference equals untiled inference.
+
+With `covariates` (names from `deepcams.covariates`, e.g. land and urban fraction) the network also sees
+the static surface at 0.25 deg: their block means enter the coarse head next to the PM2.5, and a 1 x 1
+encoding of the fine covariates is added to every up-projection's output, where the network works at
+fine resolution. Both reach no further than the PM2.5 input does, so `radius` is unchanged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from deepcams.errors import DeepcamsError
 
 FACTOR = 3
 
@@ -83,12 +92,19 @@ class SpatialAttention(nn.Module):
 
 
 class AttentionBackProjection(nn.Module):
-    """(B, 1, h, w) transformed coarse values -> (B, 1, 3h, 3w) transformed fine values."""
+    """(B, 1, h, w) transformed coarse values [and (B, C, 3h, 3w) covariates] -> (B, 1, 3h, 3w)."""
 
-    def __init__(self, channels: int = 16, stages: int = 2):
+    def __init__(self, channels: int = 16, stages: int = 2, covariates: Sequence[str] = ()):
         super().__init__()
+        self.covariates = tuple(covariates)
         self.config = {"channels": channels, "stages": stages}
-        self.head = nn.Conv2d(1, channels, 3, padding=1)
+        if self.covariates:  # old checkpoints (no covariates) keep their config
+            self.config["covariates"] = list(self.covariates)
+        count = len(self.covariates)
+        self.head = nn.Conv2d(1 + count, channels, 3, padding=1)
+        if count:
+            self.encoder = nn.Conv2d(count, channels, 1)
+            self.inject = nn.ModuleList(nn.Conv2d(channels, channels, 1) for _ in range(stages))
         self.ups = nn.ModuleList(UpProjection(channels) for _ in range(stages))
         self.downs = nn.ModuleList(DownProjection(channels) for _ in range(stages - 1))
         self.attention = nn.ModuleList(SpatialAttention(channels) for _ in range(stages))
@@ -107,12 +123,21 @@ class AttentionBackProjection(nn.Module):
         stages = self.config["stages"]
         return 1 + 2 * stages + 2 * (stages - 1) + 1
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, covariates: torch.Tensor | None = None) -> torch.Tensor:
         base = F.interpolate(x, scale_factor=FACTOR, mode="bicubic", align_corners=False)
+        if self.covariates:
+            if covariates is None or covariates.shape[1] != len(self.covariates):
+                raise DeepcamsError(f"this network needs the covariates {', '.join(self.covariates)}")
+            covariates = covariates.to(x.dtype)
+            x = torch.cat([x, F.avg_pool2d(covariates, FACTOR)], dim=1)  # block means: aligned cells
+            surface = _act(self.encoder(covariates))
         low = _act(self.head(x))
         highs = []
         for k, up in enumerate(self.ups):
-            high = self.attention[k](up(low))
+            high = up(low)
+            if self.covariates:
+                high = high + self.inject[k](surface)
+            high = self.attention[k](high)
             highs.append(high)
             if k < len(self.downs):
                 low = self.downs[k](high)

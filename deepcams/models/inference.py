@@ -17,10 +17,12 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from deepcams.covariates import covariates
 from deepcams.errors import DeepcamsError
-from deepcams.grids import FACTOR
+from deepcams.grids import FACTOR, Footprint
 from deepcams.methods import MassTally, Method
 from deepcams.methods.spatial import block_means
+from deepcams.methods.spatial import upsample as interpolate_spatial
 from deepcams.methods.temporal import keys_cubic
 from deepcams.models.checkpoint import load_checkpoint, sha256
 
@@ -79,7 +81,13 @@ def conserve_multiplicative(
 
 
 class DeepSpatial:
-    """Stage 2: CAMS cells (..., h, w) -> GEOS-CF pixels (..., 3h, 3w), in overlapping tiles."""
+    """Stage 2: CAMS cells (..., h, w) -> GEOS-CF pixels (..., 3h, 3w), in overlapping tiles.
+
+    A network with covariates gets those of the block from `footprint` (where the block lies). Where a
+    missing input cell lies within the network's reach (`radius` cells) of a block, that block is the
+    bicubic upsampling instead, and where the bicubic's own taps (2 cells) hold one, the cell's value
+    itself: a NaN makes NaN only in its own block, and the network's output is untouched elsewhere.
+    """
 
     def __init__(self, path: Path, device: torch.device, conserve: bool, tile: int):
         self.model, self.transform, self.meta, self.sha256 = _load(str(path), "ssr", str(device))
@@ -90,28 +98,41 @@ class DeepSpatial:
             raise DeepcamsError(f"tile must be at least 8 coarse cells, got {tile}")
         self.name = f"deepcams-{self.meta['architecture']}"
         self.halo = self.model.radius  # the pipeline's halo covers the receptive field exactly
+        self.covariates = tuple(getattr(self.model, "covariates", ()))
 
     @torch.inference_mode()
-    def _run(self, coarse: np.ndarray) -> np.ndarray:
+    def _run(self, coarse: np.ndarray, surface: np.ndarray | None) -> np.ndarray:
         # a few frames at a time: on the CPU, batches of fine-resolution activations larger than the
         # caches ran 3 times slower per frame (benchmarks/bench_downscale.py, region case)
         frames = max(1, BATCH_CELLS // (coarse.shape[-2] * coarse.shape[-1]))
+        extra = () if surface is None else (torch.from_numpy(np.ascontiguousarray(surface))[None].to(self.device),)
         out = []
         for k in range(0, coarse.shape[0], frames):
             chunk = np.ascontiguousarray(coarse[k : k + frames], dtype="float32")
             x = torch.from_numpy(chunk).to(self.device)[:, None]
             with autocast(self.device):
-                y = self.model(self.transform.forward(x))
+                y = self.model(self.transform.forward(x), *(e.expand(x.shape[0], -1, -1, -1) for e in extra))
             out.append(torch.clamp(self.transform.inverse(y.float()), min=0.0)[:, 0].cpu().numpy())
         return np.concatenate(out)
 
     def upsample(
-        self, coarse: np.ndarray, row_weights: np.ndarray | None = None, tally: MassTally | None = None
+        self,
+        coarse: np.ndarray,
+        row_weights: np.ndarray | None = None,
+        tally: MassTally | None = None,
+        footprint: Footprint | None = None,
     ) -> np.ndarray:
         """Fine pixels of every coarse block; what conservation changed is added to the run's `tally`."""
         lead = coarse.shape[:-2]
         h, w = coarse.shape[-2:]
         flat = coarse.reshape(-1, h, w)
+        surface = None
+        if self.covariates:
+            if footprint is None or footprint.coarse_lat.size != h or footprint.coarse_lon.size != w:
+                raise DeepcamsError(f"{self.name} needs the footprint of its {h} x {w} block (its covariates)")
+            surface = covariates(footprint.block_lat, footprint.block_lon, self.covariates)
+        missing = np.isnan(flat)
+        network_input = np.where(missing, 0.0, flat) if missing.any() else flat
         fine = np.empty((flat.shape[0], FACTOR * h, FACTOR * w), dtype="float32")
         r = self.halo
         for r0 in range(0, h, self.tile):
@@ -119,16 +140,28 @@ class DeepSpatial:
                 r1, c1 = min(r0 + self.tile, h), min(c0 + self.tile, w)
                 a0, a1 = max(r0 - r, 0), min(r1 + r, h)
                 b0, b1 = max(c0 - r, 0), min(c1 + r, w)
-                out = self._run(flat[:, a0:a1, b0:b1])
+                cut = None if surface is None else surface[:, FACTOR * a0 : FACTOR * a1, FACTOR * b0 : FACTOR * b1]
+                out = self._run(network_input[:, a0:a1, b0:b1], cut)
                 fine[:, FACTOR * r0 : FACTOR * r1, FACTOR * c0 : FACTOR * c1] = out[
                     :, FACTOR * (r0 - a0) : FACTOR * (r1 - a0), FACTOR * (c0 - b0) : FACTOR * (c1 - b0)
                 ]
+        if missing.any():
+            fine = self._around_gaps(fine, flat, missing)
         if self.conserve:
             before = float(np.nansum(np.abs(fine)))
             fine, size = conserve_multiplicative(fine, flat, row_weights)
             if tally is not None:
                 tally.add(size * before, before)
         return fine.reshape(*lead, FACTOR * h, FACTOR * w)
+
+    def _around_gaps(self, fine: np.ndarray, coarse: np.ndarray, missing: np.ndarray) -> np.ndarray:
+        """The rule of the class docstring: bicubic, then the cell's own value, where the network saw a NaN."""
+        reach = 2 * self.halo + 1
+        near = F.max_pool2d(torch.from_numpy(missing.astype("float32"))[:, None], reach, 1, self.halo)
+        spread = lambda a: np.repeat(np.repeat(a, FACTOR, axis=-2), FACTOR, axis=-1)  # noqa: E731
+        bicubic = np.maximum(interpolate_spatial(coarse, "bicubic"), 0.0)
+        fallback = np.where(np.isnan(bicubic), spread(coarse), bicubic)
+        return np.where(spread(near[:, 0].numpy() > 0), fallback, fine).astype("float32")
 
 
 class DeepTemporal:

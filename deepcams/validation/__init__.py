@@ -1,6 +1,23 @@
-"""In-situ validation, the paper's OpenAQ check: station files in, N, R, RMSE and bias per product out."""
+"""In-situ validation: station files in (OpenAQ, EEA, any CSV), the field's statistics per product out."""
 
-from deepcams.validation.insitu import match_stations, validate
-from deepcams.validation.stations import read_openaq
+from deepcams.validation.insitu import WINDOWS, ValidationResult, match_stations, validate
+from deepcams.validation.statistics import FAIRMODE_PM25, STATISTICS, Uncertainty, paired_statistics
+from deepcams.validation.stations import describe_quality, parse_columns, read_openaq, read_stations
+from deepcams.validation.target import plot_target, target_points
 
-__all__ = ["match_stations", "read_openaq", "validate"]
+__all__ = [
+    "FAIRMODE_PM25",
+    "STATISTICS",
+    "WINDOWS",
+    "Uncertainty",
+    "ValidationResult",
+    "describe_quality",
+    "match_stations",
+    "paired_statistics",
+    "parse_columns",
+    "plot_target",
+    "read_openaq",
+    "read_stations",
+    "target_points",
+    "validate",
+]

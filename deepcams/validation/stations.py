@@ -1,11 +1,23 @@
-"""Reading station PM2.5 exported from OpenAQ into one tidy table.
+"""Reading station PM2.5 files into one tidy table, with quality control.
 
-Two layouts are recognised by their header:
-- v2 measurements CSV (API/explorer exports): `location, city, country, utc, local, parameter, value, unit,
-  latitude, longitude[, attribution]`, some exports with a leading `locationId`; times in `utc`.
-- v3 CSV (the OpenAQ archive's `location-<id>-<yyyymmdd>.csv[.gz]` files): `location_id, sensors_id,
-  location, datetime, lat, lon, parameter, units, value`; `datetime` is local time with its UTC offset.
-Only `pm25` rows are kept; their units must be micrograms per cubic metre.
+Station files are read here, not in `deepcams.io`: they are point tables for validation, not gridded
+products, and nothing but validation (and the dashboard's station layer) reads them.
+
+Layouts are recognised by their header:
+- OpenAQ v1 archive (as kept by e.g. the R package airpurifyr): `location_id, location, parameter, value,
+  date_utc, unit, lat, long[, country]`; times in UTC.
+- OpenAQ v2 measurements CSV (API/explorer exports): `location, city, country, utc, local, parameter, value,
+  unit, latitude, longitude[, attribution]`; times in `utc`.
+- OpenAQ v3 CSV (the archive's `location-<id>-<yyyymmdd>.csv[.gz]` files and `deepcams download openaq`):
+  `location_id, sensors_id, location, datetime, lat, lon, parameter, units, value[, is_monitor]`;
+  `datetime` carries its UTC offset.
+- EEA / AirBase style (the EEA e-reporting CSV): `AirQualityStation, AirPollutant, Concentration,
+  UnitOfMeasurement, DatetimeEnd[, Validity, AirQualityStationType]` joined with the station metadata's
+  `Latitude, Longitude` (EEA files carry no coordinates); rows with Validity < 1 are invalid.
+- Any CSV, given a column mapping (`columns={"time": ..., "lat": ..., "lon": ..., "value": ...}`, optionally
+  `station`, `name`, `units`, `class`, `parameter`); without a `units` column values are taken as ug m-3.
+
+Times without a UTC offset are UTC. Only PM2.5 rows are kept; units are normalised to ug m-3.
 """
 
 from __future__ import annotations
@@ -20,75 +32,231 @@ import pandas as pd
 from deepcams.errors import DeepcamsError
 
 LAYOUTS = {
+    "openaq-v1": {
+        "station": "location_id",
+        "name": "location",
+        "time": "date_utc",
+        "lat": "lat",
+        "lon": "long",
+        "units": "unit",
+        "value": "value",
+        "parameter": "parameter",
+    },
     "openaq-v2": {
         "station": "location",
         "time": "utc",
         "lat": "latitude",
         "lon": "longitude",
         "units": "unit",
+        "value": "value",
+        "parameter": "parameter",
     },
-    "openaq-v3": {"station": "location_id", "time": "datetime", "lat": "lat", "lon": "lon", "units": "units"},
+    "openaq-v3": {
+        "station": "location_id",
+        "name": "location",
+        "time": "datetime",
+        "lat": "lat",
+        "lon": "lon",
+        "units": "units",
+        "value": "value",
+        "parameter": "parameter",
+    },
+    "eea": {
+        "station": "AirQualityStation",
+        "time": "DatetimeEnd",
+        "lat": "Latitude",
+        "lon": "Longitude",
+        "units": "UnitOfMeasurement",
+        "value": "Concentration",
+        "parameter": "AirPollutant",
+    },
 }
-_MICROGRAMS = re.compile(r"^(µ|μ|u|micro)g(rams?)?\s*(/\s*m(3|³)|\s*m-3|\s*m\^-3)$")
+REQUIRED = ("time", "lat", "lon", "value")
+OPTIONAL = ("station", "name", "units", "class", "parameter")
+PM25_NAMES = {"pm25", "pm2.5", "pm2_5"}
+# unit spellings -> factor to ug m-3
+_UNITS = [
+    (re.compile(r"^(µ|μ|u|micro)g(rams?)?\s*(/\s*m(3|³)|\s*m-3|\s*m\^-3)$"), 1.0),
+    (re.compile(r"^(m|milli)g(rams?)?\s*(/\s*m(3|³)|\s*m-3|\s*m\^-3)$"), 1e3),
+    (re.compile(r"^(n|nano)g(rams?)?\s*(/\s*m(3|³)|\s*m-3|\s*m\^-3)$"), 1e-3),
+]
+# Quality control. No monitor has reported an hourly PM2.5 mean near this (wildfire and dust peaks reach a
+# few thousand ug m-3): above it a value is a sensor or unit fault.
+IMPOSSIBLE = 5000.0
+# This many identical consecutive values at a station is a stuck sensor (the Black Summer 24-hour rolling
+# means repeat at most 18 times).
+FLAT_HOURS = 24
+REASONS = {
+    "empty": "empty or not a number",
+    "negative": "negative",
+    "impossible": f"above {IMPOSSIBLE:g} ug m-3",
+    "flat": f"flat lines ({FLAT_HOURS}+ identical values)",
+    "coordinates": "coordinates not numbers or outside -90..90, -180..360",
+    "time": "no time",
+}
 
 
-def _layout(columns: list[str], path: Path) -> str:
+def _detect(columns: list[str], path: Path) -> tuple[str, dict]:
     have = set(columns)
     for name, layout in LAYOUTS.items():
-        if set(layout.values()) | {"parameter", "value"} <= have:
-            return name
+        if {column for key, column in layout.items() if key != "name"} <= have:  # names are optional
+            return name, {key: column for key, column in layout.items() if column in have}
+    if {"AirQualityStation", "Concentration"} <= have:
+        raise DeepcamsError(
+            f"{path}: an EEA file without coordinates: join the station metadata's Latitude and Longitude "
+            "columns, or give a column mapping (--columns time=...,lat=...,lon=...,value=...)"
+        )
     raise DeepcamsError(
-        f"{path}: not an OpenAQ v2 measurements or v3 CSV export (columns: {', '.join(columns[:12])}); "
-        "expected e.g. location,utc,parameter,value,unit,latitude,longitude or "
-        "location_id,datetime,lat,lon,parameter,units,value"
+        f"{path}: not a known station layout (columns: {', '.join(columns[:12])}); expected OpenAQ v1/v2/v3, "
+        "EEA, or give a column mapping (--columns time=...,lat=...,lon=...,value=...)"
     )
 
 
-def read_openaq(path: str | os.PathLike) -> pd.DataFrame:
-    """Station PM2.5 as columns station, name, lat, lon, time (UTC, naive), pm25 (ug m-3).
+def parse_columns(text: str) -> dict[str, str]:
+    """`time=Date,lat=Y,lon=X,value=PM25` -> a column mapping for `read_stations`."""
+    mapping = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, column = item.partition("=")
+        if not sep or not column.strip():
+            raise DeepcamsError(f"column mapping item {item!r} is not KEY=COLUMN")
+        mapping[key.strip()] = column.strip()
+    return mapping
 
-    Negative values (OpenAQ's -999 and sensor errors) and empty values are dropped; how many is in
-    `df.attrs["dropped"]`.
+
+def _mapping(columns: dict[str, str], have: list[str], path: Path) -> dict:
+    unknown = sorted(set(columns) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise DeepcamsError(
+            f"column mapping keys {', '.join(unknown)} unknown; use {', '.join(REQUIRED + OPTIONAL)}"
+        )
+    missing_keys = [key for key in REQUIRED if key not in columns]
+    if missing_keys:
+        raise DeepcamsError(f"column mapping lacks {', '.join(missing_keys)} (needs time, lat, lon, value)")
+    absent = [column for column in columns.values() if column not in have]
+    if absent:
+        raise DeepcamsError(f"{path}: no column {', '.join(map(repr, absent))} (columns: {', '.join(have[:12])})")
+    return dict(columns)
+
+
+def _factors(units: pd.Series, path: Path) -> np.ndarray:
+    """Per row, the factor to ug m-3; an error naming the units that are not a mass concentration."""
+    table = {}
+    for unit in units.unique():
+        text = str(unit).strip().lower()
+        table[unit] = next((factor for pattern, factor in _UNITS if pattern.match(text)), None)
+    wrong = sorted(str(u) for u, factor in table.items() if factor is None)
+    if wrong:
+        raise DeepcamsError(f"{path}: PM2.5 in {', '.join(wrong)}; only mass concentrations (µg/m³) are accepted")
+    return units.map(table).to_numpy(dtype="float64")
+
+
+def _utc(values: pd.Series, column: str, path: Path) -> pd.Series:
+    """ISO 8601 times (with or without offset; without = UTC) as naive UTC; one-line error otherwise."""
+    text = values.astype("string").str.strip()
+    parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+    bad = text[parsed.isna() & text.notna() & (text != "")]
+    if not bad.empty:
+        raise DeepcamsError(
+            f"{path}: column {column!r} holds {len(bad)} times that are not ISO 8601 (first: {bad.iloc[0]!r}); "
+            "write them like 2024-03-01T13:00:00Z or 2024-03-01 13:00:00+01:00"
+        )
+    return parsed.dt.tz_convert(None)
+
+
+def _flat(table: pd.DataFrame) -> pd.Series:
+    """Rows inside a run of FLAT_HOURS or more identical consecutive values at one station."""
+    ordered = table.sort_values(["station", "time"])
+    new_run = (ordered["pm25"] != ordered["pm25"].shift()) | (ordered["station"] != ordered["station"].shift())
+    run = new_run.cumsum()
+    length = run.map(run.value_counts())
+    return (length >= FLAT_HOURS).reindex(table.index)
+
+
+def read_stations(path: str | os.PathLike, columns: dict[str, str] | None = None) -> pd.DataFrame:
+    """Station PM2.5 as columns station, name, station_class, lat, lon, time (UTC, naive), pm25 (ug m-3).
+
+    Rows failing quality control (empty, negative, impossible values, flat lines, bad coordinates) are
+    dropped; `df.attrs["quality"]` counts them by reason (see `REASONS`), `df.attrs["dropped"]` in all.
     """
     path = Path(path)
     if not path.is_file():
         raise DeepcamsError(f"no such station file: {path}")
     try:
-        table = pd.read_csv(path, dtype={"location_id": str, "location": str, "sensors_id": str})
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except (ValueError, UnicodeDecodeError, OSError) as exc:
         raise DeepcamsError(f"{path}: cannot read as CSV: {str(exc).splitlines()[0]}") from None
-    layout_name = _layout(list(table.columns), path)
-    layout = LAYOUTS[layout_name]
-    table = table[table["parameter"].astype(str).str.lower().isin(["pm25", "pm2.5"])]
+    have = [str(c) for c in table.columns]
+    if columns:
+        layout_name, layout = "columns", _mapping(columns, have, path)
+    else:
+        layout_name, layout = _detect(have, path)
+    if "parameter" in layout:
+        names = table[layout["parameter"]].astype(str).str.strip().str.lower()
+        table = table[names.isin(PM25_NAMES)]
+        if table.empty:
+            raise DeepcamsError(f"{path}: no PM2.5 rows (parameter 'pm25' or 'PM2.5')")
     if table.empty:
-        raise DeepcamsError(f"{path}: no PM2.5 rows (parameter 'pm25')")
-    units = sorted(set(table[layout["units"]].astype(str).str.strip()))
-    wrong = [u for u in units if not _MICROGRAMS.match(u.lower())]
-    if wrong:
-        raise DeepcamsError(
-            f"{path}: PM2.5 in {', '.join(wrong)}; only micrograms per m3 (µg/m³) are accepted"
-        )
-    try:
-        time = pd.to_datetime(table[layout["time"]], utc=True, format="ISO8601").dt.tz_convert(None)
-    except (ValueError, TypeError) as exc:
-        raise DeepcamsError(
-            f"{path}: {layout['time']!r} is not an ISO time with a UTC offset: {exc}"
-        ) from None
-    names = table["location"].astype(str) if "location" in table else table[layout["station"]].astype(str)
+        raise DeepcamsError(f"{path}: no rows")
+    station_column = layout.get("station")
+    if station_column:
+        station = table[station_column].astype(str)
+    else:  # one station per position
+        station = table[layout["lat"]].astype(str) + "," + table[layout["lon"]].astype(str)
+    name = table[layout["name"]].astype(str) if "name" in layout else station
+    if "class" in layout:
+        kind = table[layout["class"]].fillna("").astype(str)
+    elif "is_monitor" in table:
+        monitor = table["is_monitor"].astype(str).str.lower()
+        kind = monitor.map({"true": "monitor", "false": "low-cost"}).fillna("")
+    elif "AirQualityStationType" in table:
+        kind = table["AirQualityStationType"].fillna("").astype(str)
+    else:
+        kind = pd.Series("", index=table.index)
+    value = pd.to_numeric(table[layout["value"]], errors="coerce")
+    if "units" in layout:
+        value = value * _factors(table[layout["units"]].fillna("").astype(str), path)
+    if "Validity" in table and layout_name == "eea":
+        value = value.where(pd.to_numeric(table["Validity"], errors="coerce") >= 1)
     out = pd.DataFrame(
         {
-            "station": table[layout["station"]].astype(str).to_numpy(),
-            "name": names.to_numpy(),
+            "station": station.to_numpy(),
+            "name": name.to_numpy(),
+            "station_class": kind.to_numpy(),
             "lat": pd.to_numeric(table[layout["lat"]], errors="coerce").to_numpy(),
             "lon": pd.to_numeric(table[layout["lon"]], errors="coerce").to_numpy(),
-            "time": time.to_numpy(),
-            "pm25": pd.to_numeric(table["value"], errors="coerce").to_numpy(dtype="float64"),
+            "time": _utc(table[layout["time"]], layout["time"], path).to_numpy(),
+            "pm25": value.to_numpy(dtype="float64"),
         }
     )
-    valid = np.isfinite(out["pm25"]) & (out["pm25"] >= 0) & np.isfinite(out["lat"]) & np.isfinite(out["lon"])
-    dropped = int((~valid).sum())
-    out = out[valid].reset_index(drop=True)
+    failed = {
+        "coordinates": ~(out["lat"].between(-90, 90) & out["lon"].between(-180, 360)),
+        "time": out["time"].isna(),
+        "empty": ~np.isfinite(out["pm25"]),
+        "negative": out["pm25"] < 0,
+        "impossible": out["pm25"] > IMPOSSIBLE,
+    }
+    valid = ~np.logical_or.reduce(list(failed.values()))
+    failed["flat"] = pd.Series(False, index=out.index)
+    failed["flat"][valid] = _flat(out[valid])
+    quality, taken = {}, pd.Series(False, index=out.index)
+    for reason, rows in failed.items():  # each dropped row counted once, under its first reason
+        quality[reason] = int((rows & ~taken).sum())
+        taken |= rows
+    out = out[~taken].reset_index(drop=True)
     if out.empty:
-        raise DeepcamsError(f"{path}: no valid PM2.5 values (all empty, negative or without coordinates)")
-    out.attrs = {"layout": layout_name, "dropped": dropped, "source": str(path)}
+        raise DeepcamsError(f"{path}: no valid PM2.5 values ({describe_quality(quality, len(taken))})")
+    out.attrs = {"layout": layout_name, "dropped": int(taken.sum()), "quality": quality, "source": str(path)}
     return out
+
+
+def describe_quality(quality: dict[str, int], rows: int) -> str:
+    """'dropped 3 of 120 rows: 2 negative, 1 flat lines (...)', or 'all 120 rows passed quality control'."""
+    parts = [f"{count} {REASONS[reason]}" for reason, count in quality.items() if count]
+    if not parts:
+        return f"all {rows} rows passed quality control"
+    return f"dropped {sum(quality.values())} of {rows} rows: " + ", ".join(parts)
+
+
+def read_openaq(path: str | os.PathLike) -> pd.DataFrame:
+    """`read_stations` for the OpenAQ layouts (the name the dashboard's station layer uses)."""
+    return read_stations(path)

@@ -38,6 +38,6 @@ def train_recipe(recipe: Recipe, out: str | Path, split: Split = SHIPPED_SPLIT, 
 
     `run`: TrainConfig's device, resume, progress and export (e.g. `resume=True` continues a stopped run).
     """
-    sets = training_sets(recipe.data, synthetic_days=recipe.synthetic_days, seed=recipe.seed)
+    sets = training_sets(recipe.data, synthetic_days=recipe.synthetic_days, seed=recipe.synthetic_seed)
     train_fields, val_fields = split_fields(sets, recipe.stage, split, recipe.synthetic_share)
     return train(train_config(recipe, out, split, **run), train_fields, val_fields)
