@@ -3,14 +3,15 @@ PYTHON ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: test app lint format setup weights clean
+.PHONY: test app docs-images lint format setup weights clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 
-$(STAMP): $(VENV)/bin/python pyproject.toml
-	$(VENV)/bin/pip install --quiet -e '.[app,test]'
+# pyproject.toml asks for ranges; constraints.txt pins what these machines install (torch: the CPU wheel on disk)
+$(STAMP): $(VENV)/bin/python pyproject.toml constraints.txt
+	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[app,test]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -20,9 +21,15 @@ test: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest -q
 
+# the port is panel's --port (or --port=) in ARGS, 5006 if none: the URL printed is the one served
 app: $(STAMP)
-	@echo "deepcams dashboard: open http://localhost:5006/app (extra data: make app ARGS='--args --data DIR')"
+	@port=$$(printf ' %s ' "$(ARGS)" | sed -n 's/.* --port[= ]*\([0-9][0-9]*\).*/\1/p'); \
+	echo "deepcams dashboard: open http://localhost:$${port:-5006}/app (extra data: make app ARGS='--args --data DIR')"
 	$(VENV)/bin/panel serve app $(ARGS)
+
+# `make test` writes its screenshots to tests/artifacts (git-ignored); this refreshes the README's images
+docs-images: $(STAMP)
+	DEEPCAMS_SCREENSHOTS=docs/img $(VENV)/bin/python -m pytest -q tests/test_app_browser.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

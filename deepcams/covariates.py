@@ -30,11 +30,23 @@ def open_covariates() -> xr.Dataset:
 
 
 def covariates(lat: np.ndarray, lon: np.ndarray, names: Sequence[str] = COVARIATES) -> np.ndarray:
-    """(len(names), lat.size, lon.size) float32 on GEOS-CF nodes, e.g. a `Footprint`'s block axes."""
+    """(len(names), lat.size, lon.size) float32 on GEOS-CF nodes, e.g. a `Footprint`'s block axes.
+
+    Read-only; the last few blocks asked for are kept (a run asks for the same block every batch).
+    """
     unknown = [name for name in names if name not in COVARIATES]
     if unknown:
         raise DeepcamsError(f"unknown covariates {unknown}; known: {', '.join(COVARIATES)}")
-    if not len(names):
-        return np.zeros((0, np.size(lat), np.size(lon)), dtype="float32")
+    lat, lon = np.asarray(lat, dtype="float64"), np.asarray(lon, dtype="float64")
+    return _block(lat.tobytes(), lon.tobytes(), tuple(names))
+
+
+@lru_cache(maxsize=4)
+def _block(lat: bytes, lon: bytes, names: tuple[str, ...]) -> np.ndarray:
+    lat, lon = np.frombuffer(lat), np.frombuffer(lon)
+    if not names:
+        return np.zeros((0, lat.size, lon.size), dtype="float32")
     picked = take(open_covariates()[list(names)], GEOSCF, lat, lon)
-    return np.stack([picked[name].values for name in names]).astype("float32")
+    out = np.stack([picked[name].values for name in names]).astype("float32")
+    out.setflags(write=False)
+    return out

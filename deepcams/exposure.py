@@ -28,6 +28,13 @@ MIN_COVERAGE = 0.75
 UNITS = "ug m-3"
 
 
+def _named(da: xr.DataArray, **attrs) -> xr.DataArray:
+    """The variable with exactly these attributes (none inherited from pm25)."""
+    da = da.copy()
+    da.attrs = attrs
+    return da
+
+
 def _local(times: np.ndarray, timezone: str) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(times).tz_localize("UTC").tz_convert(timezone).tz_localize(None)
 
@@ -40,7 +47,7 @@ def daily_means(ds: xr.Dataset, timezone: str = "UTC", min_coverage: float = MIN
     pm25 = pm25.assign_coords(day=("time", _local(times.values, timezone).floor("D")))
     count = pm25.notnull().groupby("day").sum("time")
     daily = pm25.groupby("day").mean("time").where(count >= min_coverage * 24 / step)
-    return daily.assign_attrs(units=UNITS, long_name=f"daily mean PM2.5 ({timezone} days)")
+    return daily.pipe(_named, units=UNITS, long_name=f"daily mean PM2.5 ({timezone} days)")
 
 
 def _weighted(field: xr.DataArray, population: xr.DataArray) -> xr.DataArray:
@@ -52,7 +59,9 @@ def _on_grid(population: xr.DataArray, pm25: xr.DataArray) -> xr.DataArray:
     try:
         return population.sel(lat=pm25["lat"], lon=pm25["lon"], method="nearest", tolerance=1e-4)
     except KeyError:
-        raise DeepcamsError("the population grid does not hold the product's grid points (regrid it first)") from None
+        raise DeepcamsError(
+            "the population grid does not hold the product's grid points (regrid it first)"
+        ) from None
 
 
 def aggregate(
@@ -73,34 +82,36 @@ def aggregate(
     out = xr.Dataset(
         {
             "daily_mean": daily,
-            "monthly_mean": months.mean().rename(day="month").assign_attrs(
+            "monthly_mean": months.mean().rename(day="month").pipe(_named,
                 units=UNITS, long_name="monthly mean of the daily means"
             ),
-            "annual_mean": annual.assign_attrs(units=UNITS, long_name="annual mean of the daily means"),
+            "annual_mean": annual.pipe(_named, units=UNITS, long_name="annual mean of the daily means"),
             "days_over_24h_guideline": (daily > WHO_24H).where(daily.notnull()).resample(day="YS").sum()
-            .rename(day="year").astype("float32").assign_attrs(
+            .rename(day="year").astype("float32").pipe(_named,
                 units="days", long_name=f"days with a daily mean above the WHO 2021 guideline ({WHO_24H:g} {UNITS})"
             ),
             "valid_days": daily.notnull().resample(day="YS").sum().rename(day="year").astype("float32")
-            .assign_attrs(units="days", long_name="days with enough hours for a daily mean"),
+            .pipe(_named, units="days", long_name="days with enough hours for a daily mean"),
             "over_annual_guideline": (annual > WHO_ANNUAL).where(annual.notnull()).astype("float32")
-            .assign_attrs(units="1", long_name=f"annual mean above the WHO 2021 guideline ({WHO_ANNUAL:g} {UNITS})"),
-            "diurnal_cycle": diurnal.assign_attrs(units=UNITS, long_name=f"mean by hour of day ({timezone})"),
+            .pipe(_named, units="1", long_name=f"annual mean above the WHO 2021 guideline ({WHO_ANNUAL:g} {UNITS})"),
+            "diurnal_cycle": diurnal.pipe(_named, units=UNITS, long_name=f"mean by hour of day ({timezone})"),
             "peak_hour": diurnal.fillna(-np.inf).idxmax("hour").where(diurnal.notnull().any("hour"))
-            .astype("float32").assign_attrs(units="hour", long_name=f"hour of the diurnal peak ({timezone})"),
+            .astype("float32").pipe(_named, units="hour", long_name=f"hour of the diurnal peak ({timezone})"),
         }
     )  # fmt: skip
     if population is not None:
         pop = _on_grid(population, pm25)
-        out["population_weighted_daily_mean"] = _weighted(daily, pop).assign_attrs(units=UNITS)
-        out["population_weighted_annual_mean"] = _weighted(annual, pop).assign_attrs(units=UNITS)
+        out["population_weighted_daily_mean"] = _weighted(daily, pop).pipe(_named, units=UNITS)
+        out["population_weighted_annual_mean"] = _weighted(annual, pop).pipe(_named, units=UNITS)
         out["population_over_24h_guideline_days"] = (
-            (pop * out["days_over_24h_guideline"]).sum(["lat", "lon"]).assign_attrs(units="person days")
+            (pop * out["days_over_24h_guideline"]).sum(["lat", "lon"]).pipe(_named, units="person days")
         )
     out["lat"].attrs = dict(ds["lat"].attrs)
     out["lon"].attrs = dict(ds["lon"].attrs)
     for name in ("day", "month", "year"):
-        out[name].attrs = {"long_name": f"{name} ({timezone})" if name == "day" else f"first day of the {name}"}
+        out[name].attrs = {
+            "long_name": f"{name} ({timezone})" if name == "day" else f"first day of the {name}"
+        }
     out.attrs = {
         "title": "PM2.5 exposure products (deepcams aggregate)",
         "source": str(ds.attrs.get("title", ds.attrs.get("source", ""))),
@@ -136,11 +147,14 @@ def points_table(products: xr.Dataset, points: pd.DataFrame) -> pd.DataFrame:
     return table.rename(columns={"point": "name"})[["name", "day", "daily_mean"]]
 
 
-def write_exposure(products: xr.Dataset, path: str | os.PathLike, points: pd.DataFrame | None = None) -> list[Path]:
+def write_exposure(
+    products: xr.Dataset, path: str | os.PathLike, points: pd.DataFrame | None = None
+) -> list[Path]:
     """Compute and write: .nc (CF NetCDF), .zarr, .csv (daily means at `points`), .tif (one COG per
     variable and time step, needs rioxarray). Returns the files written."""
     path = Path(path)
     suffix = path.suffix.lower()
+    products = products.drop_encoding()  # the archive's chunks and codecs are not those of the products
     if suffix == ".nc":
         encoding = {name: {"zlib": True, "complevel": 4} for name in products.data_vars}
         products.to_netcdf(path, encoding=encoding)

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from deepcams._version import __version__
 from deepcams.errors import DeepcamsError
 from deepcams.grids import CAMS, GEOSCF, BBox, footprint, require_grid, take
-from deepcams.io.conventions import check_canonical, pm25_dataset
+from deepcams.io.conventions import check_canonical, check_plausible, pm25_dataset
 from deepcams.methods import DEFAULT_METHOD, MassTally, Method, get_method
 
 # Refuse requests whose output would not fit comfortably in memory (float32 bytes).
@@ -113,6 +113,7 @@ def downscale(
     start=None,
     end=None,
     allow_nan: bool = False,
+    allow_implausible: bool = False,
     batch: int = 8,
     progress: bool = False,
     on_step: Callable[[int, int], None] | None = None,
@@ -122,7 +123,9 @@ def downscale(
 
     The output runs hourly from the first to the last selected input time inclusive; a single input time
     gives the spatial stage only. NaNs in the input are an error unless `allow_nan`, when they spread to
-    the output pixels they touch. `on_step(done, total)` reports progress (the app's progress bar).
+    the output pixels they touch (infinities count as NaN). Values whose magnitude no PM2.5 field has (a
+    units slip, see `deepcams.io.conventions.check_plausible`) are an error unless `allow_implausible`.
+    `on_step(done, total)` reports progress (the app's progress bar).
     """
     pm25 = check_canonical(cams)
     require_grid(cams, CAMS, "downscale input", hint="use deepcams.coarsen for GEOS-CF")
@@ -134,6 +137,9 @@ def downscale(
     around = with_context(cams, selected, getattr(method.temporal, "context", 0))
     cams = selected
     region = footprint(bbox, halo=max(method.spatial.halo, 1))
+    # the temporal stage reads `radius` cells around each cell it fills: it runs on a wider block, cut back
+    reach = int(getattr(method.temporal, "radius", 0))
+    wider = footprint(bbox, halo=max(method.spatial.halo, 1) + reach)
     fine_lat, fine_lon = region.fine_lat, region.fine_lon
     times = pd.DatetimeIndex(cams["time"].values)
     hours = pd.date_range(times[0], times[-1], freq="h") if len(times) > 1 else times
@@ -147,17 +153,22 @@ def downscale(
     pm25 = around["pm25"]
     # the box itself must lie in the input; the halo beyond a regional input's edge replicates that edge
     take(pm25.isel(time=0), CAMS, region.input_lat, region.input_lon)
-    coarse = take(pm25, CAMS, region.coarse_lat, region.coarse_lon, outside="edge").values.astype("float32")
-    if not allow_nan and np.isnan(coarse).any():
-        bad = pd.DatetimeIndex(around["time"].values)[np.isnan(coarse).any(axis=(1, 2))]
-        raise DeepcamsError(f"input has NaN values (first at {bad[0]}); fill them or pass allow_nan")
+    coarse = take(pm25, CAMS, wider.coarse_lat, wider.coarse_lon, outside="edge").values.astype("float32")
+    if not allow_nan and not np.isfinite(coarse).all():
+        bad = pd.DatetimeIndex(around["time"].values)[~np.isfinite(coarse).all(axis=(1, 2))]
+        kind = "NaN" if np.isnan(coarse).any() else "infinite"
+        raise DeepcamsError(f"input has {kind} values (first at {bad[0]}); fill them or pass allow_nan")
+    coarse[np.isinf(coarse)] = np.nan  # allowed gaps: an infinity is as missing as a NaN
+    if not allow_implausible:
+        check_plausible(coarse)
 
     if len(times) > 1:
-        hourly = method.temporal.interpolate(coarse, step, times=around["time"].values, lon=region.coarse_lon)
+        hourly = method.temporal.interpolate(coarse, step, times=around["time"].values, lon=wider.coarse_lon)
         skip = int((times[0] - pd.Timestamp(around["time"].values[0])) / pd.Timedelta(hours=1))
         hourly = hourly[skip : skip + len(hours)]
     else:
         hourly = coarse
+    hourly = hourly[:, reach : hourly.shape[-2] - reach, reach : hourly.shape[-1] - reach]
     row_weights = region.row_weights
 
     out = np.empty((hourly.shape[0], fine_lat.size, fine_lon.size), dtype="float32")

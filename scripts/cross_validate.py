@@ -11,6 +11,7 @@ are the shipped fold's setting (`deepcams.recipes.SHIPPED_FOLD`, validation band
     python scripts/cross_validate.py ssr --shares 0 0.2 0.5 --architecture ssr-pixel-attention
     python scripts/cross_validate.py ssr --shares 0.2 --folds B
     python scripts/cross_validate.py tsr --shares 0 0.25
+    python scripts/cross_validate.py ssr --shares 0.2 --folds B --covariates 0
 """
 
 from __future__ import annotations
@@ -27,9 +28,15 @@ from deepcams.models.training import FOLDS, SHIPPED, Recipe, fold_split, train_r
 
 
 def fold_recipe(
-    stage: str, share: float, architecture: str | None, epochs: int | None, steps: int | None
+    stage: str,
+    share: float,
+    architecture: str | None,
+    epochs: int | None,
+    steps: int | None,
+    covariates: int | None = None,
 ) -> Recipe:
-    """The shipped recipe with another synthetic share, and the architecture or run length changed if asked."""
+    """The shipped recipe with another synthetic share, and the architecture, run length or number of
+    S-SR covariates (0: none) changed if asked."""
     shipped = SHIPPED[stage]
     length = {k: v for k, v in (("epochs", epochs), ("steps", steps)) if v is not None}
     recipe = replace(
@@ -42,6 +49,11 @@ def fold_recipe(
         recipe = replace(
             recipe, architecture=architecture, hyperparameters=dict(build_model(architecture).config)
         )
+    if covariates is not None:
+        hyperparameters = {k: v for k, v in recipe.hyperparameters.items() if k != "covariates"}
+        if covariates:
+            hyperparameters["covariates"] = covariates
+        recipe = replace(recipe, hyperparameters=hyperparameters)
     return recipe
 
 
@@ -71,12 +83,18 @@ def main() -> None:
     parser.add_argument(
         "--architecture", help="another architecture (its default hyperparameters) than the shipped one"
     )
+    parser.add_argument(
+        "--covariates",
+        type=int,
+        help="the S-SR's number of covariates (deepcams.covariates.COVARIATES, in order; 0: none) instead "
+        "of the shipped recipe's",
+    )
     args = parser.parse_args()
     scored = "model_conserved" if args.stage == "ssr" else "model"
     baseline = "bicubic" if args.stage == "ssr" else "linear"
     rows = []
     for share in args.shares:
-        recipe = fold_recipe(args.stage, share, args.architecture, args.epochs, args.steps)
+        recipe = fold_recipe(args.stage, share, args.architecture, args.epochs, args.steps, args.covariates)
         for fold in args.folds:
             last = pd.read_csv(run_fold(recipe, fold) / "log.csv").iloc[-1]
             west, east = FOLDS[fold]

@@ -1,12 +1,12 @@
 """Train the shipped weights (deepcams/data/weights/{tsr,ssr}.safetensors): `make weights`.
 
-The recipe is `deepcams.recipes.SHIPPED`, sized for 2 CPU cores (about 10 minutes on free cores): both
-stages learn from the real GEOS-CF sample's two training bands plus the synthetic world (whole globe,
-4 days, seed 0), which yields a fixed share of the training patches; the temporal stage also from the
-real CAMS sample (3-hourly) on the same bands. Both validate on the held-out real band
-(`deepcams.recipes.SHIPPED_SPLIT`). The shares and the optimisation settings were chosen by band
-cross-validation (scripts/cross_validate.py, docs/model-card.md). Runs resume where they stopped (run
-folders under runs/). Usage: python scripts/train_weights.py [ssr] [tsr] [--quiet]
+The recipes are `deepcams.recipes.SHIPPED`, sized for 2 CPU cores. The spatial stage learns from the real
+GEOS-CF sample's two training bands plus the synthetic world (whole globe, 4 days, seed
+`deepcams.recipes.SYNTHETIC_SEED`, never the demo's) at a fixed share of the training patches, and validates
+on the held-out real band (`deepcams.recipes.SHIPPED_SPLIT`). The temporal stage learns from real hourly
+sequences (72 hours of GEOS-Chem over Europe, read from ../shared and split in time: its last day is held
+out; the real sample's bands) plus the synthetic world. Runs resume where they stopped (run folders under
+runs/). Usage: python scripts/train_weights.py [ssr] [tsr] [--quiet]
 """
 
 from __future__ import annotations

@@ -17,17 +17,20 @@ from deepcams.dashboard import Comparison, Dashboard
 from deepcams.dashboard import comparison as comparison_module
 from deepcams.dashboard.cache import ResultCache
 from deepcams.dashboard.coastlines import lines
-from deepcams.dashboard.comparison import INPUT, TRUTH, Cancelled
+from deepcams.dashboard.comparison import IN_SAMPLE, INPUT, TRUTH, Cancelled
 from deepcams.dashboard.export import MapFrame, Snapshot, netcdf_bytes, png_bytes
 from deepcams.dashboard.maps import MapGrid, MapPanel, frame_at
 from deepcams.dashboard.overview import box_rectangles
 from deepcams.dashboard.regions import CUSTOM, PRESETS
 from deepcams.dashboard.selection import Selection
-from deepcams.dashboard.series import SeriesChart, best_rows
+from deepcams.dashboard.series import MetricsTable, SeriesChart, best_rows
 from deepcams.errors import DeepcamsError
 from deepcams.io.providers import to_cams_netcdf, to_geoscf_netcdf
+from deepcams.models.checkpoint import read_metadata
+from deepcams.models.inference import default_weights
 from deepcams.pipeline import downscale  # the real one: the `calls` fixture spies on deepcams.downscale
 from deepcams.sources import catalog, parse_app_args, user_sources
+from deepcams.sources.catalog import HELD_OUT
 
 
 @pytest.fixture
@@ -48,13 +51,37 @@ def make(**params) -> Comparison:
     return Comparison(cache=ResultCache(), **params)
 
 
-def test_the_demo_world_is_the_default_with_a_region_day():
-    c = make(methods=["bicubic-linear"])
-    assert c.dataset == "demo" and c.region == "Europe"
+def test_the_demo_world_is_a_region_day_labelled_synthetic():
+    c = make(dataset="demo", region="Europe", methods=["bicubic-linear"])
     assert (c.start, c.end) == (pd.Timestamp("2024-03-01"), pd.Timestamp("2024-03-02"))
     c.run()
     assert c.fields["bicubic-linear"].sizes["time"] == 25 and TRUTH in c.fields
     assert c.metrics.loc["bicubic-linear", "n"] > 0 and c.metrics.loc["bicubic-linear", "r"] > 0.5
+    assert (c.label(INPUT), c.label(TRUTH)) == ("synthetic input", "synthetic truth")
+    assert "errors" in c.caption() and "synthetic" in c.results["bicubic-linear"].attrs["source"]
+    assert "generator" in c.results["bicubic-linear"].attrs["generator"]  # the generator's note is kept
+    c.dataset = "demo-simulation"  # input = coarsened truth: this measures downscaling
+    assert "measures downscaling" in c.caption() and "CAMS" not in c.label(INPUT)
+
+
+def test_the_page_opens_on_deepcams_against_bicubic_on_the_held_out_band():
+    c = make()
+    assert c.dataset == "sample-simulation" and c.region == HELD_OUT
+    assert c.methods == ["deepcams", "bicubic-linear"]
+    training = read_metadata(default_weights("ssr"))["training"]
+    assert (c.west, c.east) == (training["val_band"][0] + 7, training["val_band"][1] - 7)
+    c.run()
+    m = c.metrics
+    assert m.loc["deepcams", "rmse"] < m.loc["bicubic-linear", "rmse"]
+    assert m.loc["deepcams", "mae"] < m.loc["bicubic-linear", "mae"]
+    assert m.loc["deepcams", IN_SAMPLE] == 0 and np.isnan(m.loc["bicubic-linear", IN_SAMPLE])
+    assert m["n"].nunique() == 1  # every method on the common pixels
+    html = MetricsTable(comparison=c).table().object
+    assert "held-out pixels" in html and "in-sample" not in html
+    c.region = "South Asia"  # inside a band the shipped weights trained on
+    c.run()
+    assert c.metrics.loc["deepcams", IN_SAMPLE] == 1.0
+    assert "in-sample: all pixels" in MetricsTable(comparison=c).table().object
 
 
 def test_preset_sets_box_and_editing_box_makes_it_custom():
@@ -98,7 +125,7 @@ def test_simulation_mode_has_truth_metrics_and_differences(calls):
     assert TRUTH in c.fields
     truth = deepcams.select_region(deepcams.open_sample_geoscf(), c.bbox)
     expected = deepcams.compare(c.results, truth)
-    pd.testing.assert_frame_equal(c.metrics, expected)
+    pd.testing.assert_frame_equal(c.metrics.drop(columns=IN_SAMPLE), expected)
     assert c.metrics.loc["bicubic-linear", "mae"] < c.metrics.loc["nearest-nearest", "mae"]
     assert best_rows(c.metrics)["mae"] == "bicubic-linear"
     maps = MapGrid(comparison=c)
@@ -217,7 +244,7 @@ def test_maps_hours_tap_and_series():
 
 
 def test_exports_round_trip(tmp_path):
-    c = make(dataset="sample-simulation", methods=["bicubic-linear"])
+    c = make(dataset="sample-simulation", region="South Asia", methods=["bicubic-linear"])
     c.run()
     data = netcdf_bytes(c.results["bicubic-linear"]).getvalue()
     (tmp_path / "out.nc").write_bytes(data)
@@ -244,7 +271,7 @@ def test_exports_round_trip(tmp_path):
 
 
 def test_the_shared_selection_drives_the_views():
-    c = make(dataset="sample-simulation", methods=["bicubic-linear"])
+    c = make(dataset="sample-simulation", region="South Asia", methods=["bicubic-linear"])
     c.run()
     selection = Selection()
     maps = MapGrid(comparison=c, selection=selection)
@@ -253,7 +280,10 @@ def test_the_shared_selection_drives_the_views():
     hour = c.hours[2]
     assert maps.player.value == 2 and f"{hour:%Y-%m-%d %H:%M}" in maps.label.object
     assert chart.marker().data == hour
-    np.testing.assert_array_equal(maps.images[1][()].data["pm25"], c.fields["bicubic-linear"].sel(time=hour))
+    method_map = [p.field for p in maps.panels()].index("bicubic-linear")
+    np.testing.assert_array_equal(
+        maps.images[method_map][()].data["pm25"], c.fields["bicubic-linear"].sel(time=hour)
+    )
     maps.player.value = 3  # the player moves the selection
     assert selection.hour == 3 and chart.marker().data == c.hours[3]
     selection.point = (80.0, 25.0)  # what a tap does
@@ -262,7 +292,7 @@ def test_the_shared_selection_drives_the_views():
     assert (selection.x_range, selection.y_range) == ((70.0, 90.0), (10.0, 30.0))
     shot = maps.snapshot()
     assert shot.x_range == (70.0, 90.0) and shot.title.startswith(f"PM2.5 {c.hours[3]:%Y-%m-%d %H:%M} UTC")
-    assert [frame.title for frame in shot.frames] == [p.title for p in maps.panels()]
+    assert [frame.title for frame in shot.frames] == [maps.title(p) for p in maps.panels()]
     assert [frame.difference for frame in shot.frames] == [False, False, False, True]
     assert shot.clim == maps.clim() and shot.diff_limit == maps.diff_limit() > 0
     assert png_bytes(shot).getvalue()[:8] == b"\x89PNG\r\n\x1a\n"

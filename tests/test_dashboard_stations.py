@@ -96,7 +96,7 @@ def test_without_station_files_nothing_changes():
 
 @pytest.mark.parametrize(
     "content, message",
-    [("a,b\n1,2\n", "not an OpenAQ v2 measurements or v3 CSV"), (None, "no such station file")],
+    [("a,b\n1,2\n", "not a known station layout"), (None, "no such station file")],
 )
 def test_an_unreadable_station_file_is_a_visible_message(tmp_path, content, message):
     path = tmp_path / "stations.csv"

@@ -189,3 +189,87 @@ def test_geoscf_download_over_http_keeps_pm25_per_day(serve, tmp_path):
     code = main(["download", "geoscf", "--start", "2024-03-01", "--end", "2024-03-02", "--bbox", "6,41,9,44",
                  "--base-url", url, "-o", str(out)])  # fmt: skip
     assert code == 3  # day 1 skipped as present, day 2 still lacks an hour
+
+
+class FakeOpenAQ(http.server.BaseHTTPRequestHandler):
+    """The OpenAQ v3 API: /v3/locations by bbox, /v3/sensors/{id}/hours, paged; one 429 first."""
+
+    requests: list[str] = []
+    limited = True
+    LOCATIONS = [
+        {"id": 1, "name": "Monash", "isMonitor": True, "coordinates": {"latitude": -35.42, "longitude": 149.09},
+         "sensors": [{"id": 11, "parameter": {"id": 2, "name": "pm25", "units": "µg/m³"}},
+                     {"id": 12, "parameter": {"id": 3, "name": "o3", "units": "ppm"}}]},
+        {"id": 2, "name": "Backyard", "isMonitor": False, "coordinates": {"latitude": -35.3, "longitude": 149.1},
+         "sensors": [{"id": 21, "parameter": {"id": 2, "name": "pm25", "units": "µg/m³"}}]},
+    ]  # fmt: skip
+
+    def log_message(self, *args):
+        pass
+
+    def _reply(self, code, payload, headers=()):
+        body = json.dumps(payload).encode()
+        self.send_response(code)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        from urllib.parse import parse_qs, urlparse
+
+        url = urlparse(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        type(self).requests.append(self.path)
+        if self.headers.get("X-API-Key") != "test-key":
+            return self._reply(401, {"detail": "invalid key"})
+        if type(self).limited:
+            type(self).limited = False
+            return self._reply(429, {"detail": "slow down"}, [("Retry-After", "0")])
+        limit, page = int(query["limit"]), int(query["page"])
+        if url.path == "/v3/locations":
+            assert query["bbox"] == "148,-36,150,-35" and query["parameters_id"] == "2"
+            results = self.LOCATIONS
+        elif url.path.startswith("/v3/sensors/") and url.path.endswith("/hours"):
+            sensor = int(url.path.split("/")[3])
+            hours = pd.date_range(query["datetime_from"], query["datetime_to"], freq="h", inclusive="right")
+            results = [{"value": float(sensor + k), "period": {"datetimeTo": {"utc": f"{t:%Y-%m-%dT%H:%M:%SZ}"}}}
+                       for k, t in enumerate(hours)]  # fmt: skip
+        else:
+            return self._reply(404, {"detail": "not found"})
+        self._reply(
+            200, {"meta": {"found": len(results)}, "results": results[(page - 1) * limit : page * limit]}
+        )
+
+
+def test_openaq_download_against_a_fake_v3_api(serve, tmp_path, monkeypatch, capsys):
+    from deepcams.download import openaq
+    from deepcams.validation import read_stations
+
+    url = serve(FakeOpenAQ)
+    monkeypatch.setattr(openaq, "PAGE", 7)  # several pages per sensor
+    monkeypatch.setenv("OPENAQ_API_KEY", "test-key")
+    out = tmp_path / "stations.csv"
+    args = ["download", "openaq", "--start", "2020-01-01", "--end", "2020-01-01", "--bbox", "148,-36,150,-35",
+            "--api-url", f"{url}/v3", "-o", str(out)]  # fmt: skip
+    assert main(args) == 0
+    assert any("/v3/sensors/11/hours" in r and "page=4" in r for r in FakeOpenAQ.requests)
+    assert not any("/sensors/12/" in r for r in FakeOpenAQ.requests)  # ozone is not asked for
+    table = read_stations(out)
+    assert table.attrs["layout"] == "openaq-v3" and len(table) == 2 * 24
+    assert dict(table.groupby("station")["station_class"].first()) == {"1": "monitor", "2": "low-cost"}
+    assert table["time"].min() == pd.Timestamp("2020-01-01T01:00") and table["pm25"].iloc[0] == 11.0
+    capsys.readouterr()
+    assert main([*args[:-1], str(tmp_path / "monitors.csv"), "--sensors", "monitors"]) == 0
+    assert set(read_stations(tmp_path / "monitors.csv")["name"]) == {"Monash"}
+    monkeypatch.setenv("OPENAQ_API_KEY", "wrong")
+    assert main(args) == 2
+    assert (
+        capsys.readouterr().err.splitlines()[-1]
+        == "error: OpenAQ refused the API key in OPENAQ_API_KEY (HTTP 401)"
+    )
+    monkeypatch.delenv("OPENAQ_API_KEY")
+    assert main(args) == 2
+    assert "no OpenAQ API key: set OPENAQ_API_KEY" in capsys.readouterr().err

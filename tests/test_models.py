@@ -308,7 +308,7 @@ def test_sources_are_mixed_by_share_not_by_size():
 
     small, large = source(1.0, 1), source(2.0, 50)  # 50 times more synthetic-like frames
     fields = mix_by_share([([small], 0.7), ([large], 0.3)])
-    x, _ = sample_spatial(fields, np.random.default_rng(0), 400, 8)
+    x, _, _ = sample_spatial(fields, np.random.default_rng(0), 400, 8)
     share_small = float((x[:, 0, 0, 0] == 1.0).float().mean())
     assert share_small == pytest.approx(0.7, abs=0.07)
 

@@ -308,3 +308,50 @@ def test_learned_method_options_reach_the_workers(inputs, cluster, tmp_path):
     assert records and not any(
         "conservation_relative_correction" in json.loads(r.read_text()) for r in records
     )
+
+
+def _run_days(directory: Path, store: Path, cluster, log=lambda s: None):
+    return produce(str(directory / "*.nc"), store, START, "2024-03-07", bbox=BBOX, method=METHOD,
+                   client=cluster, log=log)  # fmt: skip
+
+
+def test_truncated_netcdf3_day_fails_and_a_restored_file_resumes(
+    reference, inputs, cluster, tmp_path, capsys
+):
+    """A NetCDF3 file cut inside its data (read as zeros by the C library) is a failed day, not zeros;
+    once the file is restored a rerun computes only the days that lacked it, to the reference bytes."""
+    directory = tmp_path / "cams"
+    shutil.copytree(inputs, directory)
+    day = directory / "cams_20240304.nc"
+    with xr.open_dataset(day) as source:
+        source.load().to_netcdf(tmp_path / "classic.nc", format="NETCDF3_CLASSIC")
+    data = (tmp_path / "classic.nc").read_bytes()
+    day.write_bytes(data[: len(data) * 2 // 3])
+    store = tmp_path / "resumed.zarr"
+    report = _run_days(directory, store, cluster)
+    assert sorted(report.failed) == ["2024-03-03", "2024-03-04"]
+    assert "truncated" in report.failed["2024-03-04"]
+    assert main(["verify", str(store)]) == 1
+    capsys.readouterr()
+    shutil.copy(inputs / day.name, day)  # the download repeated
+    report = _run_days(directory, store, cluster)
+    assert report.complete and sorted(report.done) == ["2024-03-03", "2024-03-04"]
+    assert len(report.skipped) == 5
+    assert_same_bytes(store, reference)
+    assert verify_archive(store).ok
+
+
+def test_a_second_run_on_a_locked_archive_refuses_and_a_stale_lock_is_taken_over(inputs, cluster, tmp_path):
+    store = tmp_path / "locked.zarr"
+    lock = tmp_path / "locked.zarr.lock"
+    lock.write_text(json.dumps({"host": os.uname().nodename, "pid": os.getpid(), "started": "now"}))
+    with pytest.raises(deepcams.DeepcamsError, match=f"pid {os.getpid()}"):
+        produce(str(inputs / "*.nc"), store, START, START, bbox=BBOX, method=METHOD, client=cluster)
+    assert not store.exists() and lock.exists()
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    lock.write_text(json.dumps({"host": os.uname().nodename, "pid": int(ended.stdout), "started": "then"}))
+    report = produce(str(inputs / "*.nc"), store, START, START, bbox=BBOX, method=METHOD, client=cluster,
+                     log=lambda s: None)  # fmt: skip
+    assert report.complete and not lock.exists()

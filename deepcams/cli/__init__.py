@@ -16,6 +16,7 @@ COMMANDS = [
     "simulate",
     "evaluate",
     "info",
+    "app",
     "train",
     "produce",
     "verify",

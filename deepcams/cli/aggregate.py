@@ -20,11 +20,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "guideline (15 ug m-3), the annual guideline (5), the diurnal cycle and peak hour, and "
         "population-weighted means, computed lazily with Dask (a `produce` Zarr archive stays on disk).",
     )
-    parser.add_argument("product", metavar="PRODUCT", help="deepcams NetCDF (glob) or a `produce` Zarr archive")
+    parser.add_argument(
+        "product", metavar="PRODUCT", help="deepcams NetCDF (glob) or a `produce` Zarr archive"
+    )
     parser.add_argument(
         "-o", "--output", required=True, metavar="OUT", help=".nc (CF NetCDF), .zarr, .csv (--points) or .tif"
     )
-    parser.add_argument("--timezone", default="UTC", help="IANA time zone of the days and hours (default UTC)")
+    parser.add_argument(
+        "--timezone", default="UTC", help="IANA time zone of the days and hours (default UTC)"
+    )
     parser.add_argument("--population", metavar="FILE", help="population grid (NetCDF, one lat/lon variable)")
     parser.add_argument("--points", metavar="CSV", help="points (name,lat,lon) for CSV output")
     parser.add_argument(
@@ -50,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         zoneinfo.ZoneInfo(args.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise DeepcamsError(f"unknown time zone {args.timezone!r} (use an IANA name like Europe/Rome)") from None
+        raise DeepcamsError(
+            f"unknown time zone {args.timezone!r} (use an IANA name like Europe/Rome)"
+        ) from None
     if not 0 < args.min_coverage <= 1:
         raise DeepcamsError("--min-coverage must lie in (0, 1]")
     if args.workers is not None and args.workers < 1:

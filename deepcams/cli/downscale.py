@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import argparse
 
+import pandas as pd
+
 from deepcams.cli._options import (
+    BBOX_HELP,
     add_input_options,
     add_method_options,
     add_quiet,
     bbox,
+    input_extent,
     method_options,
     open_inputs,
+    refuse_overwriting_inputs,
     timestamp,
 )
 from deepcams.errors import DeepcamsError
@@ -26,13 +31,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "inputs", nargs="+", metavar="INPUT", help="CAMS NetCDF, GRIB or .mat files (globs allowed)"
     )
     parser.add_argument("-o", "--output", required=True, help="output NetCDF file")
-    parser.add_argument("--method", default=DEFAULT_METHOD, help=f"one of: {', '.join(available_methods())}")
     parser.add_argument(
-        "--bbox", type=bbox, help="region W,S,E,N in degrees (W > E crosses the antimeridian)"
+        "--method",
+        default=DEFAULT_METHOD,
+        help=f"one of: {', '.join(available_methods())} (default {DEFAULT_METHOD})",
     )
+    parser.add_argument("--bbox", type=bbox, help=f"{BBOX_HELP}; default: the input's extent")
     parser.add_argument("--start", type=timestamp, help="first input time to use (ISO)")
     parser.add_argument("--end", type=timestamp, help="last input time to use (ISO)")
-    parser.add_argument("--allow-nan", action="store_true", help="let NaNs in the input spread to the output")
+    parser.add_argument(
+        "--allow-nan", action="store_true", help="let NaNs (and infinities) in the input spread to the output"
+    )
+    parser.add_argument(
+        "--allow-implausible",
+        action="store_true",
+        help="accept values outside the magnitudes of PM2.5 (about 1e-3 .. 1e5 ug m-3; see README)",
+    )
     add_method_options(parser)
     add_input_options(parser)
     add_quiet(parser)
@@ -40,9 +54,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    refuse_overwriting_inputs(args.output, args.inputs)
     cams = open_inputs(args, args.inputs)
     require_grid(cams, CAMS, "input", hint="GEOS-CF files go to `deepcams simulate`")
     selected = select_times(cams, args.start, args.end)
+    require_dates_in_data(cams, args.start, args.end)
     if (
         selected.sizes["time"] == 1
         and args.start is not None
@@ -52,17 +68,30 @@ def run(args: argparse.Namespace) -> int:
         raise DeepcamsError(
             f"only one input time step between {args.start} and {args.end}; hourly output needs at least two"
         )
-    result = downscale(
-        selected,
-        args.method,
-        bbox=args.bbox,
-        allow_nan=args.allow_nan,
-        progress=not args.quiet,
-        **method_options(args),
-    )
+    try:
+        result = downscale(
+            selected,
+            args.method,
+            bbox=args.bbox if args.bbox is not None else input_extent(cams),
+            allow_nan=args.allow_nan,
+            allow_implausible=args.allow_implausible,
+            progress=not args.quiet,
+            **method_options(args),
+        )
+    except DeepcamsError as exc:  # the library names its keyword; here it is a flag
+        text = str(exc).replace("pass allow_nan", "pass --allow-nan")
+        raise DeepcamsError(text.replace("pass allow_implausible", "pass --allow-implausible")) from None
     to_netcdf(result, args.output)
     if not args.quiet:
         print(
             f"wrote {args.output}: {result.sizes['time']} hourly frames, {result.sizes['lat']} x {result.sizes['lon']}"
         )
     return 0
+
+
+def require_dates_in_data(cams, start, end) -> None:
+    """--start or --end beyond the input is a mistake to report, not a range to clip silently."""
+    times = pd.DatetimeIndex(cams["time"].values)
+    for flag, when in (("--start", start), ("--end", end)):
+        if when is not None and not times[0] <= when <= times[-1]:
+            raise DeepcamsError(f"{flag} {when} is outside the data ({times[0]} .. {times[-1]})")

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import argparse
 
-from deepcams.cli._options import add_method_options, bbox, method_options, timestamp
+from deepcams.cli._options import (
+    BBOX_HELP,
+    add_method_options,
+    at_least,
+    bbox,
+    files_extent,
+    method_options,
+    plural,
+    scheduler_address,
+    timestamp,
+)
 from deepcams.methods import DEFAULT_METHOD
 from deepcams.production import produce
+from deepcams.production.archive import DEFAULT_TILE, MIN_TILE
 
 # exit code of a run that finished but left days without data (bad input days are listed above it)
 INCOMPLETE = 3
@@ -26,19 +37,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--start", required=True, type=timestamp, help="first day (UTC)")
     parser.add_argument("--end", required=True, type=timestamp, help="last day (UTC), included")
     parser.add_argument("-o", "--output", required=True, metavar="ARCHIVE.zarr")
-    parser.add_argument("--bbox", type=bbox, help="W,S,E,N region (default: the globe)")
+    parser.add_argument("--bbox", type=bbox, help=f"{BBOX_HELP}; default: the input's extent")
     parser.add_argument(
         "--method", default=DEFAULT_METHOD, help=f"downscaling method (default {DEFAULT_METHOD})"
     )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
-        "--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://host:8786"
+        "--scheduler",
+        metavar="ADDRESS",
+        type=scheduler_address,
+        help="a running Dask scheduler, e.g. tcp://host:8786",
     )
     where.add_argument(
-        "--workers", type=int, help="worker processes of the local cluster (default: CPU cores)"
+        "--workers", type=at_least(1), help="worker processes of the local cluster (default: CPU cores)"
     )
     parser.add_argument("--units", help="units of the input variable when the files lack or misstate them")
-    parser.add_argument("--tile", type=int, default=180, help="spatial chunk size in pixels (default 180)")
+    parser.add_argument(
+        "--tile",
+        type=at_least(MIN_TILE),
+        default=DEFAULT_TILE,
+        help=f"spatial chunk size in pixels (default {DEFAULT_TILE}, at least {MIN_TILE})",
+    )
     add_method_options(parser)
     parser.set_defaults(run=run)
 
@@ -49,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         args.output,
         args.start,
         args.end,
-        bbox=args.bbox,
+        bbox=args.bbox if args.bbox is not None else files_extent(args.cams, args.units),
         method=args.method,
         method_options=method_options(args),
         scheduler=args.scheduler,
@@ -61,8 +80,10 @@ def run(args: argparse.Namespace) -> int:
     if report.failed:
         for label, reason in sorted(report.failed.items()):
             print(f"incomplete: {label}: {reason}", flush=True)
+        verb = "has" if len(report.failed) == 1 else "have"
         print(
-            f"{len(report.failed)} of {report.total} days have no data; fix their input and rerun", flush=True
+            f"{len(report.failed)} of {plural(report.total, 'day')} {verb} no data; fix their input and rerun",
+            flush=True,
         )
         return INCOMPLETE
     return 0

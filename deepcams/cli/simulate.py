@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from deepcams.cli._options import add_input_options, add_quiet, open_inputs
+from deepcams.cli._options import add_input_options, add_quiet, open_inputs, refuse_overwriting_inputs
 from deepcams.grids import GEOSCF, require_grid
 from deepcams.io.providers import to_cams_netcdf
 from deepcams.pipeline import simulate
@@ -22,6 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    refuse_overwriting_inputs(args.output, args.inputs)
     geoscf = open_inputs(args, args.inputs)
     require_grid(geoscf, GEOSCF, "input")
     cams_like = simulate(geoscf)

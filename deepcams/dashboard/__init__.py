@@ -2,10 +2,10 @@
 
 `Comparison` is the state (request -> results); `MapGrid`, `SeriesChart`, `MetricsTable` and `Overview`
 are views of it, the first two following one shared `Selection` (hour, point, view); `Dashboard` puts them
-together. They work the same inline in Jupyter.
+together (it opens on `start`, a first comparison). They work the same inline in Jupyter.
 """
 
-from deepcams.dashboard.comparison import Comparison, Request
+from deepcams.dashboard.comparison import Comparison, Request, prepare_in_background
 from deepcams.dashboard.dashboard import Dashboard
 from deepcams.dashboard.maps import MapGrid
 from deepcams.dashboard.overview import Overview
@@ -23,4 +23,5 @@ __all__ = [
     "Request",
     "Selection",
     "SeriesChart",
+    "prepare_in_background",
 ]

@@ -22,6 +22,7 @@ import xarray as xr
 
 import deepcams
 from deepcams.dashboard.cache import ResultCache
+from deepcams.dashboard.insample import in_sample_share
 from deepcams.dashboard.regions import CUSTOM, PRESETS
 from deepcams.errors import DeepcamsError
 from deepcams.grids import BBox, select_region, wrap_lon
@@ -30,12 +31,31 @@ from deepcams.pipeline import estimate_output_bytes, select_times
 from deepcams.sources import Source, Stations, catalog, stations
 from deepcams.validation import validate
 
-INPUT = "CAMS input"
+INPUT = "CAMS input"  # keys of `Comparison.fields`; the page shows each dataset's own words (`label`)
 TRUTH = "GEOS-CF truth"
+OPENING_METHODS = ("deepcams", "bicubic-linear")  # the page opens on this comparison
+IN_SAMPLE = "in-sample"  # metrics column: share of the scored pixels a learned method's weights trained on
 # what one request may produce in memory on this server (all methods together), checked before running
 DEFAULT_MAX_REQUEST_BYTES = 1536 * 1024**2
 
 RESULTS = ResultCache()  # shared by all sessions of the server process
+
+
+@cache
+def prepare_in_background(roots: tuple[Path, ...] = ()) -> threading.Thread:
+    """Open every dataset of the catalog in a background thread, once per process, so the demo world is
+    generated (about 30 s on first use, then cached on disk) before anyone picks it."""
+
+    def prepare() -> None:
+        for source in catalog(roots).values():
+            try:
+                source.open()
+            except DeepcamsError:  # the page says why when the dataset is picked
+                pass
+
+    thread = threading.Thread(target=prepare, name="deepcams-prepare", daemon=True)
+    thread.start()
+    return thread
 
 
 class Cancelled(Exception):
@@ -118,7 +138,7 @@ class Comparison(param.Parameterized):
     north = param.Number(PRESETS["Europe"].north, bounds=(-90, 90))
     start = param.Selector(objects=[], check_on_set=True, doc="First input time")
     end = param.Selector(objects=[], check_on_set=True, doc="Last input time")
-    methods = param.ListSelector(default=["bicubic-linear"], objects=[])
+    methods = param.ListSelector(default=list(OPENING_METHODS), objects=[])
     conserve = param.Boolean(True, doc="Learned models: keep the CAMS cell means exactly")
     device = param.Selector(objects=["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"], default="cpu")
     max_request_bytes = param.Integer(DEFAULT_MAX_REQUEST_BYTES, bounds=(1, None))
@@ -143,8 +163,11 @@ class Comparison(param.Parameterized):
         self.stations: Stations | None = stations(tuple(station_files))
         self.cache = RESULTS if cache is None else cache
         self._setting_preset = False
+        self._switching = False  # while a new dataset sets its times and region: one preview at the end
         methods = deepcams.available_methods()
         self.param.methods.objects = methods
+        self.param.methods.default = [m for m in OPENING_METHODS if m in methods]
+        params.setdefault("methods", self.param.methods.default)
         self.param.dataset.objects = {s.label: k for k, s in self.catalog.items()}
         params.setdefault("dataset", next(iter(self.catalog)))
         params.setdefault("device", self.param.device.objects[-1])
@@ -172,10 +195,44 @@ class Comparison(param.Parameterized):
             times |= set(pd.DatetimeIndex(field["time"].values))
         return pd.DatetimeIndex(sorted(times))
 
+    def label(self, name: str) -> str:
+        """What the page calls a field: the dataset's words for input and truth, the method's name."""
+        return {INPUT: self.source.input_label, TRUTH: self.source.truth_label}.get(name, name)
+
+    def caption(self) -> str:
+        """One line on what is compared: the input, the truth, and what kind of input it is."""
+        source = self.source
+        methods = " and ".join(self.request.methods if self.request else self.methods) or "no method"
+        if source.truth is None:
+            return f"{methods} downscale the {source.input_label} ({source.input_kind}); no truth to score."
+        measure = (
+            "this measures downscaling"
+            if source.input_kind == "coarsened truth"
+            else "no downscaler can remove the input's own errors"
+        )
+        return (
+            f"{methods} downscale the {source.input_label} ({source.input_kind}) and are scored against "
+            f"the {source.truth_label}: {measure}."
+        )
+
+    def station_table(self) -> pd.DataFrame | None:
+        """The dataset's own stations (the real sample's OpenAQ), else the configured station files."""
+        if self.source.stations is not None:
+            try:
+                return self.source.stations()
+            except (DeepcamsError, OSError):  # not packaged in this install: no station layer
+                return None
+        return None if self.stations is None else self.stations.table
+
     @param.depends("dataset", watch=True)
     def _dataset_changed(self) -> None:
-        self._times_changed()
-        self.region = self.source.region
+        self._switching = True  # the old times and box do not fit the new dataset: preview once, at the end
+        try:
+            self._times_changed()
+            self.region = self.source.region
+        finally:
+            self._switching = False
+        self.preview()
 
     def _times_changed(self) -> None:
         try:
@@ -248,6 +305,12 @@ class Comparison(param.Parameterized):
 
     # --- work ----------------------------------------------------------------------------------------
 
+    def in_sample(self, request: Request, truth: xr.DataArray) -> dict[str, float]:
+        """Per learned method, the share of the scored pixels (the truth's columns) its weights trained on."""
+        source = self.catalog[request.dataset]
+        share = in_sample_share(source.training_name, truth["lon"].values)
+        return {name: share for name in request.methods if method_spec(name).learned}
+
     def compute(
         self,
         request: Request,
@@ -278,6 +341,7 @@ class Comparison(param.Parameterized):
                     end=request.end,
                     allow_nan=source.has_nan,
                     on_step=step,
+                    batch=2,  # small steps: the bar moves and Cancel is seen often
                 )
                 self.cache.put(key, cached)
             results[name] = cached
@@ -308,8 +372,9 @@ class Comparison(param.Parameterized):
         metrics = None
         if truth is not None:
             fields[TRUTH] = truth
-            metrics = deepcams.compare(results, truth.to_dataset())
-        table = None if self.stations is None else self.stations.table
+            metrics = deepcams.compare(results, truth.to_dataset())  # every method on the common pixels
+            metrics[IN_SAMPLE] = pd.Series(self.in_sample(request, truth), dtype="float64")
+        table = self.station_table()
         return fields, metrics, None if table is None else station_scores(results, table)
 
     def publish(
@@ -336,9 +401,11 @@ class Comparison(param.Parameterized):
         self.publish(request, results, *self.outcome(request, results))
         return results
 
-    @param.depends("dataset", "west", "south", "east", "north", "start", "end", watch=True)
+    @param.depends("west", "south", "east", "north", "start", "end", watch=True)
     def preview(self) -> None:
         """Show the input (and truth) of the current request at once, before any run."""
+        if self._switching:
+            return
         try:
             request = Request(self.dataset, self.bbox, self.start, self.end, ())
             select_times(self.source.cams, self.start, self.end)

@@ -2,13 +2,16 @@
 
 Composes the components of this package around one `Comparison` (the request and its results) and one
 `Selection` (the hour, point and view the views share). Runs go to a process-wide thread pool
-and the page polls their progress from the event loop, so other sessions and the page stay responsive.
-Every problem becomes a one-line notification (and the status line); the page never shows a traceback.
+and the page polls their progress from the event loop, so other sessions and the page stay responsive;
+Cancel frees the page at once (the worker stops at its next step and its result is dropped). The page
+opens on a comparison (`start`). Every problem becomes a one-line notification (and the status line);
+the page never shows a traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import threading
 import time
@@ -20,7 +23,7 @@ import param
 
 from deepcams.dashboard import coastlines
 from deepcams.dashboard.comparison import Cancelled, Comparison
-from deepcams.dashboard.export import netcdf_bytes, png_bytes
+from deepcams.dashboard.export import gif_bytes, netcdf_bytes, png_bytes
 from deepcams.dashboard.maps import MapGrid
 from deepcams.dashboard.overview import Overview
 from deepcams.dashboard.selection import Selection
@@ -31,19 +34,22 @@ log = logging.getLogger(__name__)
 # two workers: the machines this runs on have few cores; further runs queue (and show 0 % until they start)
 EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="deepcams-run")
 DOWNSCALE_SHARE = 0.8
+BOX_WIDTH = 290  # the sidebar's widgets: two side by side fit the template's 340 px sidebar
+POLL_SECONDS = 0.1  # how often the page looks at a running run's progress and the Cancel button
 
 
 class Dashboard(pn.viewable.Viewer):
     """The whole comparison app; `controls()` and `main()` fill a template's sidebar and main area."""
 
     comparison = param.ClassSelector(class_=Comparison)
+    selection = param.ClassSelector(class_=Selection, doc="Shared by the maps, the series and the exports")
     running = param.Boolean(False)
     export_method = param.Selector(objects=[], label="Result to export")
 
     def __init__(self, roots: tuple[Path, ...] = (), stations: tuple[Path, ...] = (), **params):
         params.setdefault("comparison", Comparison(roots=roots, station_files=stations))
+        params.setdefault("selection", Selection())
         super().__init__(**params)
-        self.selection = Selection()
         self.maps = MapGrid(comparison=self.comparison, selection=self.selection)
         self.series = SeriesChart(comparison=self.comparison, selection=self.selection)
         self.metrics = MetricsTable(comparison=self.comparison)
@@ -61,6 +67,7 @@ class Dashboard(pn.viewable.Viewer):
         )
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["status-alert"])
         self.status_line = pn.pane.Markdown("", css_classes=["status-line"])
+        self.caption = pn.pane.Markdown("", css_classes=["caption"], margin=(0, 10))
         self.availability = pn.pane.Markdown("", css_classes=["availability"])
         self.method_info = pn.pane.Markdown("", css_classes=["method-info"])
         self.stations_info = pn.pane.Markdown("", css_classes=["stations-info"])
@@ -80,36 +87,59 @@ class Dashboard(pn.viewable.Viewer):
             label="PNG of the current view",
             width=240,
         )
+        self.gif = pn.widgets.FileDownload(
+            callback=self._gif,
+            filename="deepcams-hours.gif",
+            css_classes=["export-gif"],
+            label="GIF of the maps over the hours",
+            width=240,
+        )
+        self.csv = pn.widgets.FileDownload(
+            callback=self._csv,
+            filename="deepcams-series.csv",
+            css_classes=["export-csv"],
+            label="CSV of the tapped point's series",
+            width=240,
+        )
         self.widgets = {
             "dataset": pn.widgets.Select.from_param(
-                c.param.dataset, css_classes=["w-dataset"], name="Dataset"
+                c.param.dataset, css_classes=["w-dataset"], name="Dataset", width=BOX_WIDTH
             ),
-            "region": pn.widgets.Select.from_param(c.param.region, css_classes=["w-region"], name="Region"),
-            "west": pn.widgets.FloatInput.from_param(
-                c.param.west, css_classes=["w-west"], name="W", width=70, step=0.25
+            "region": pn.widgets.Select.from_param(
+                c.param.region, css_classes=["w-region"], name="Region", width=BOX_WIDTH
             ),
-            "south": pn.widgets.FloatInput.from_param(
-                c.param.south, css_classes=["w-south"], name="S", width=70, step=0.25
+            **{
+                side: pn.widgets.FloatInput.from_param(
+                    getattr(c.param, side),
+                    css_classes=[f"w-{side}"],
+                    name=f"{side[0].upper()} (°)",
+                    width=BOX_WIDTH // 2 - 10,
+                    step=0.25,
+                )
+                for side in ("west", "east", "south", "north")
+            },
+            "start": pn.widgets.Select.from_param(
+                c.param.start, css_classes=["w-start"], name="From (UTC)", width=BOX_WIDTH // 2 - 10
             ),
-            "east": pn.widgets.FloatInput.from_param(
-                c.param.east, css_classes=["w-east"], name="E", width=70, step=0.25
+            "end": pn.widgets.Select.from_param(
+                c.param.end, css_classes=["w-end"], name="To (UTC)", width=BOX_WIDTH // 2 - 10
             ),
-            "north": pn.widgets.FloatInput.from_param(
-                c.param.north, css_classes=["w-north"], name="N", width=70, step=0.25
-            ),
-            "start": pn.widgets.Select.from_param(c.param.start, css_classes=["w-start"], name="From"),
-            "end": pn.widgets.Select.from_param(c.param.end, css_classes=["w-end"], name="To"),
             "methods": pn.widgets.CheckBoxGroup.from_param(
                 c.param.methods, css_classes=["w-methods"], name="Methods", inline=False
             ),
             "conserve": pn.widgets.Checkbox.from_param(
                 c.param.conserve, css_classes=["w-conserve"], name="DeepCAMS: conserve CAMS cell means"
             ),
-            "device": pn.widgets.RadioButtonGroup.from_param(
-                c.param.device, css_classes=["w-device"], name="Device"
+            "device": pn.widgets.Select.from_param(
+                c.param.device,
+                css_classes=["w-device"],
+                name="Device for learned models",
+                width=BOX_WIDTH,
+                description="Where deepcams runs: cpu, or cuda where a GPU is present",
             ),
         }
         self._describe()
+        self._request_changed()
         self._problem()
         self._describe_stations()
 
@@ -136,6 +166,7 @@ class Dashboard(pn.viewable.Viewer):
     def _describe(self) -> None:
         c = self.comparison
         source = c.source
+        self.widgets["dataset"].description = source.description or source.label
         try:
             self.availability.object = f"**Available:** {source.availability()}"
             for problem in source.problems:
@@ -151,6 +182,40 @@ class Dashboard(pn.viewable.Viewer):
         self.method_info.object = (
             f"**Learned model:** {info}  \n" if info else ""
         ) + f"**Device:** {c.device}"
+
+    @param.depends("comparison.request", "comparison.fields", watch=True)
+    def _request_changed(self) -> None:
+        """The caption says what is compared; the status line only speaks of the run now shown."""
+        c = self.comparison
+        try:
+            self.caption.object = c.caption()
+        except DeepcamsError:
+            self.caption.object = ""
+        if c.request is None:
+            self.status_line.object = ""
+
+    @param.depends(
+        "comparison.dataset",
+        "comparison.west",
+        "comparison.south",
+        "comparison.east",
+        "comparison.north",
+        watch=True,
+    )
+    def _place_changed(self) -> None:
+        """A tapped point belongs to its region: a new dataset or region starts again at its centre."""
+        self.selection.point = None
+
+    @param.depends("selection.hour", "comparison.fields", watch=True)
+    def _png_name(self) -> None:
+        hour = self.selection.time(self.comparison.hours)
+        c = self.comparison
+        place = c.region if c.region != "Custom" else f"{c.west:g}_{c.south:g}_{c.east:g}_{c.north:g}"
+        slug = "".join(ch if ch.isalnum() else "-" for ch in place.lower()).strip("-")
+        stamp = "" if hour is None else f"_{hour:%Y%m%dT%H}"
+        self.png.filename = f"deepcams_{slug}{stamp}.png"
+        self.gif.filename = f"deepcams_{slug}_hours.gif"
+        self.csv.filename = f"deepcams_{slug}_series.csv"
 
     def _describe_stations(self) -> None:
         """What the configured station files hold, kept in the sidebar; unreadable files also notified."""
@@ -174,7 +239,8 @@ class Dashboard(pn.viewable.Viewer):
             self.notify(str(exc))
             return
         self._cancel = threading.Event()
-        fraction = [0.0]
+        cancel = self._cancel
+        fraction = [None]  # None until the first step reports: the bar runs as busy (indeterminate)
         self._busy(True)
         began = time.perf_counter()
         loop = asyncio.get_running_loop()
@@ -184,7 +250,7 @@ class Dashboard(pn.viewable.Viewer):
             results = c.compute(
                 request,
                 on_progress=lambda f: fraction.__setitem__(0, DOWNSCALE_SHARE * f),
-                cancel=self._cancel,
+                cancel=cancel,
             )
             return results, c.outcome(request, results)
 
@@ -193,13 +259,18 @@ class Dashboard(pn.viewable.Viewer):
         future = loop.run_in_executor(EXECUTOR, work)
         try:
             while not future.done():
-                self.progress.value = int(100 * fraction[0])
-                if fraction[0] >= DOWNSCALE_SHARE:
+                if cancel.is_set():  # free the page now; the worker stops at its next step
+                    raise Cancelled()
+                done = fraction[0]
+                self.progress.value = -1 if not done else max(int(100 * done), 1)
+                if done is not None and done >= DOWNSCALE_SHARE:
                     self.status_line.object = "Scoring against the truth and preparing the maps ..."
-                await asyncio.wait([future], timeout=0.2)
+                await asyncio.wait([future], timeout=POLL_SECONDS)
             results, outcome = future.result()
         except Exception as exc:
             self.status_line.object = previous
+            if not future.done():  # left to stop at its next step: its outcome is dropped, unlogged
+                future.add_done_callback(lambda f: f.cancelled() or f.exception())
             if isinstance(exc, Cancelled):
                 self.notify("run cancelled", "info")
             elif isinstance(exc, DeepcamsError):
@@ -220,7 +291,7 @@ class Dashboard(pn.viewable.Viewer):
         self.running = running
         self.run_button.disabled = running
         self.cancel_button.disabled = not running
-        self.progress.param.update(visible=running, value=0)
+        self.progress.param.update(visible=running, value=-1)
 
     def export_method_options(self, names: list[str]) -> None:
         self.param.export_method.objects = names
@@ -255,39 +326,62 @@ class Dashboard(pn.viewable.Viewer):
             return None
         return png_bytes(snapshot)
 
+    def _gif(self):
+        snapshots = self.maps.snapshots()
+        if not snapshots:
+            self.notify("nothing to draw yet")
+            return None
+        return gif_bytes(snapshots)
+
+    def _csv(self):
+        text = self.series.csv()
+        if not text:
+            self.notify("nothing to export yet: run a comparison or tap a map")
+            return None
+        return io.BytesIO(text.encode())
+
+    async def start(self) -> None:
+        """The opening view: run the comparison the controls describe (the page calls it once loaded)."""
+        await self._run()
+
     # --- layout --------------------------------------------------------------------------------------
 
     def controls(self) -> pn.Column:
+        """The sidebar, fitting 1280 x 800: what to run and Run first, details and exports below."""
         w = self.widgets
         return pn.Column(
             w["dataset"],
-            self.availability,
             w["region"],
-            pn.Row(w["west"], w["south"], w["east"], w["north"]),
+            pn.Row(w["west"], w["east"]),
+            pn.Row(w["south"], w["north"]),
             pn.Row(w["start"], w["end"]),
             pn.pane.Markdown("**Methods**", margin=(5, 10, 0, 10)),
             w["methods"],
+            pn.Row(self.run_button, self.cancel_button),
+            self.progress,
+            self.availability,
             w["conserve"],
             w["device"],
             self.method_info,
             self.stations_info,
-            pn.Row(self.run_button, self.cancel_button),
-            self.progress,
             pn.layout.Divider(),
-            pn.widgets.Select.from_param(self.param.export_method, css_classes=["w-export"]),
+            pn.widgets.Select.from_param(self.param.export_method, css_classes=["w-export"], width=BOX_WIDTH),
             self.netcdf,
             self.png,
+            self.gif,
+            self.csv,
             pn.pane.Markdown(
                 f"<small>{coastlines.ATTRIBUTION}. CAMS: Copernicus Atmosphere Monitoring Service; "
                 "GEOS-CF: NASA GMAO.</small>"
             ),
-            width=320,
+            width=BOX_WIDTH + 20,
         )
 
     def main(self) -> pn.Column:
         return pn.Column(
             self.alert,
-            pn.Row(self.overview, pn.Column(self.status_line, self.metrics)),
+            self.caption,
+            pn.Row(pn.Column(self.status_line, self.metrics), self.overview),
             self.maps,
             self.series,
             sizing_mode="stretch_width",

@@ -1,4 +1,5 @@
-"""Exports: a result as NetCDF (the CLI's output format) and the maps of the current view as PNG."""
+"""Exports: a result as NetCDF (the CLI's output format), the maps of the current view as PNG, and the
+maps over the run's hours as an animated GIF."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
+from PIL import Image
 
 from deepcams.dashboard import coastlines
 from deepcams.io import to_netcdf
@@ -48,7 +50,23 @@ class Snapshot:
     y_range: tuple[float, float]
 
 
-def png_bytes(snapshot: Snapshot) -> io.BytesIO:
+def gif_bytes(snapshots: list[Snapshot], seconds_per_frame: float = 0.5, dpi: int = 60) -> io.BytesIO:
+    """The maps of each snapshot (one per hour) as the frames of a looping GIF."""
+    frames = [Image.open(png_bytes(shot, dpi=dpi)).convert("RGB") for shot in snapshots]
+    buffer = io.BytesIO()
+    frames[0].save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=frames[1:],
+        duration=int(seconds_per_frame * 1000),
+        loop=0,
+    )
+    buffer.seek(0)
+    return buffer
+
+
+def png_bytes(snapshot: Snapshot, dpi: int = 100) -> io.BytesIO:
     """The maps drawn like the dashboard: shared colour scale, coastlines, the view."""
     count = len(snapshot.frames)
     cols = min(count, 3)
@@ -82,6 +100,6 @@ def png_bytes(snapshot: Snapshot) -> io.BytesIO:
         fig.colorbar(mesh, ax=ax, shrink=0.8, label=label)
     fig.text(0.01, 0.0, coastlines.ATTRIBUTION, fontsize=6)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
+    fig.savefig(buffer, format="png", dpi=dpi)
     buffer.seek(0)
     return buffer

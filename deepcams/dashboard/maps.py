@@ -1,33 +1,54 @@
-"""Linked maps of every source at one hour (large fields rasterized by datashader), coastlines on top.
+"""Linked maps of every source at one hour: GeoViews elements in a cartopy projection (large fields
+rasterized by datashader), Natural Earth coastlines and borders on top.
 
-All maps sit in one HoloViews layout, so they share their lon/lat axes (pan or zoom one, all follow) and
-one colour scale; difference maps (method minus truth) use a diverging colormap centred on zero. With
-station files configured, each method's map carries that method's stations as points coloured by its bias
-at the station over the run's hours, on a diverging colormap centred on zero.
+All maps sit in one HoloViews layout, so they share their axes (pan or zoom one, all follow) and one
+colour scale; difference maps (method minus truth) use a diverging colormap centred on zero. With
+stations (the dataset's own or configured files), each method's map carries that method's stations as
+points coloured by its bias at the station over the run's hours. A tap sets the shared point (in lon/lat,
+whatever the projection), marked on every map.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cartopy.crs as ccrs
+import geoviews as gv
+import geoviews.plotting.bokeh  # noqa: F401  (registers the bokeh backend's plot options)
 import holoviews as hv
-import holoviews.plotting.bokeh  # noqa: F401  (registers the bokeh backend's plot options)
 import numpy as np
 import pandas as pd
 import panel as pn
 import param
 import xarray as xr
+from bokeh.models import CustomJSTickFormatter, HoverTool
 from holoviews.operation.datashader import rasterize
 
 from deepcams.dashboard import coastlines
 from deepcams.dashboard.comparison import INPUT, TRUTH, Comparison
 from deepcams.dashboard.export import MapFrame, Snapshot
+from deepcams.dashboard.projections import (
+    LAT_FORMATTER_CODE,
+    PLATE_CARREE,
+    PROJECTIONS,
+    Resampler,
+    lon_formatter,
+    make_crs,
+)
 from deepcams.dashboard.selection import Selection
 
 COLORMAPS = ["inferno", "viridis", "magma", "plasma", "cividis"]  # perceptually uniform
 DIVERGING = "RdBu_r"
 SAMPLE = 1_000_000  # values sampled to choose the colour range quickly on large requests
 RASTERIZE_ABOVE = 250 * 250  # cells of a field above which datashader regrids it to the map's pixels
+UNITS = "µg m⁻³"
+HOUR_INTERVAL_MS = 200  # the hour player's speed: 5 frames a second
+
+
+def size_by_frame(plot, element) -> None:
+    """A hook: a figure sized by its frame (frame_width/height) is not "fixed" without width and height,
+    which Bokeh warns about (W-1005) on every page load."""
+    plot.state.sizing_mode = None
 
 
 def frame_at(field: xr.DataArray, hour: pd.Timestamp, latest: bool = False) -> np.ndarray:
@@ -88,6 +109,7 @@ class MapGrid(pn.viewable.Viewer):
     log_scale = param.Boolean(True, label="Log colour scale")
     cmap = param.Selector(objects=COLORMAPS, default="inferno", label="Colormap")
     differences = param.Boolean(True, label="Difference maps (method - truth)")
+    projection = param.Selector(objects=list(PROJECTIONS), default=PLATE_CARREE, label="Projection")
     width = param.Integer(250, doc="Frame width of each map in pixels")
 
     def __init__(self, **params):
@@ -99,7 +121,7 @@ class MapGrid(pn.viewable.Viewer):
             start=0,
             end=0,
             value=self.selection.hour,
-            interval=700,
+            interval=HOUR_INTERVAL_MS,
             loop_policy="once",
             width=420,
             show_loop_controls=False,
@@ -107,13 +129,17 @@ class MapGrid(pn.viewable.Viewer):
         self.player.link(self.selection, value="hour", bidirectional=True)
         self.label = pn.pane.Markdown("", margin=(0, 10))
         self.images: list[hv.DynamicMap] = []  # the rasterized maps; their RangeXY streams follow pan/zoom
+        self.crs: ccrs.Projection = ccrs.PlateCarree()
+        self._resamplers: dict[tuple, Resampler] = {}  # per field axes, for projected views
         self._hours_changed()
         self._rebuild()
 
     def panels(self) -> list[MapPanel]:
-        """The maps shown, in order: sources, then differences when there is a truth."""
+        """The maps shown, in order: input and truth first (they keep their places whatever the methods),
+        then the methods, then differences when there is a truth."""
         fields = self.comparison.fields
-        panels = [MapPanel(name) for name in fields]
+        order = [n for n in (INPUT, TRUTH) if n in fields] + [n for n in fields if n not in (INPUT, TRUTH)]
+        panels = [MapPanel(name) for name in order]
         if self.differences and TRUTH in fields:
             panels += [MapPanel(name, difference=True) for name in self.comparison.results]
         return panels
@@ -143,15 +169,17 @@ class MapGrid(pn.viewable.Viewer):
             return 1.0
         return difference_range({n: fields[n] for n in self.comparison.results}, fields[TRUTH])
 
-    def snapshot(self) -> Snapshot | None:
-        """What the maps show now (hour, colours, view), to draw them off the page; None before any field."""
-        hour = self.selection.time(self.comparison.hours)
+    def snapshot(self, index: int | None = None) -> Snapshot | None:
+        """What the maps show now (colours, view) at the selection's hour or hour `index`, to draw them off
+        the page; None before any field."""
+        hours = self.comparison.hours
+        hour = self.selection.time(hours) if index is None else hours[index] if len(hours) else None
         if hour is None:
             return None
         fields = self.comparison.fields
         frames = tuple(
             MapFrame(
-                panel.title,
+                self.title(panel),
                 fields[panel.field]["lon"].values,
                 fields[panel.field]["lat"].values,
                 self.frame(panel, hour),
@@ -160,16 +188,66 @@ class MapGrid(pn.viewable.Viewer):
             for panel in self.panels()
         )
         west, south, east, north = self.extent()
+        x_range, y_range = (west, east), (south, north)
+        if self._plate() and self.selection.x_range is not None:  # the view, back in longitudes
+            x_range = tuple(v + self._central() for v in self.selection.x_range)
+            y_range = self.selection.y_range
+        clim, diff_limit = self.clim(), self.diff_limit()
         return Snapshot(
             title=f"PM2.5 {hour:%Y-%m-%d %H:%M} UTC, {self.comparison.source.label}",
             frames=frames,
-            clim=self.clim(),
+            clim=clim,
             log=self.log_scale,
             cmap=self.cmap,
-            diff_limit=self.diff_limit(),
-            x_range=self.selection.x_range or (west, east),
-            y_range=self.selection.y_range or (south, north),
+            diff_limit=diff_limit,
+            x_range=x_range,
+            y_range=y_range,
         )
+
+    def title(self, panel: MapPanel) -> str:
+        """The map's title in the dataset's words (synthetic input, GEOS-CF truth, ...)."""
+        name = self.comparison.label(panel.field)
+        return f"{name} - {self.comparison.label(TRUTH)}" if panel.difference else name
+
+    def snapshots(self) -> list[Snapshot]:
+        """The current view at every hour of the fields, in order (the GIF's frames)."""
+        return [self.snapshot(k) for k in range(len(self.comparison.hours))]
+
+    def to_lonlat(self, x: float, y: float) -> tuple[float, float] | None:
+        """A point of the maps' plane as (lon, lat) on the fields' own longitude axis; None off the globe."""
+        lon, lat = ccrs.PlateCarree().transform_point(x, y, self.crs)
+        if not (np.isfinite(lon) and np.isfinite(lat)):
+            return None
+        fields = self.comparison.fields
+        west = float(next(iter(fields.values()))["lon"].values[0]) if fields else -180.0
+        return float((lon - west) % 360 + west), float(lat)
+
+    def _points_plane(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
+        """Points' lon/lat (on the fields' longitude axis) as the maps' plane coordinates."""
+        lon, lat = np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
+        if self._plate():
+            return lon - self._central(), lat
+        xy = self.crs.transform_points(ccrs.PlateCarree(), lon, lat)
+        return xy[:, 0], xy[:, 1]
+
+    def _plate(self) -> bool:
+        return self.projection == PLATE_CARREE
+
+    def _central(self) -> float:
+        return float(self.crs.proj4_params.get("lon_0", 0.0))
+
+    def _plate_x(self, lon: np.ndarray) -> np.ndarray:
+        """Plate carrée x of increasing longitudes (may run past 180): kept increasing across the seam."""
+        lon = np.asarray(lon, dtype="float64")
+        first = (lon[0] - self._central() + 180.0) % 360.0 - 180.0
+        return first + (lon - lon[0])
+
+    def _raster(self, field: xr.DataArray) -> Resampler:
+        lon, lat = field["lon"].values, field["lat"].values
+        key = (self.projection, lon[0], lon[-1], lon.size, lat[0], lat[-1], lat.size)
+        if key not in self._resamplers:
+            self._resamplers = {key: Resampler(self.crs, lon, lat), **self._resamplers}
+        return self._resamplers[key]
 
     @param.depends("comparison.fields", watch=True)
     def _hours_changed(self) -> None:
@@ -183,36 +261,53 @@ class MapGrid(pn.viewable.Viewer):
         hour = self.selection.time(self.comparison.hours)
         self.label.object = "" if hour is None else f"**{hour:%Y-%m-%d %H:%M} UTC**"
 
-    @param.depends("comparison.fields", "log_scale", "cmap", "differences", watch=True)
+    @param.depends("comparison.fields", "log_scale", "cmap", "differences", "projection", watch=True)
     def _rebuild(self) -> None:
-        """Build the layout of maps for the current fields (a new run, colour or difference settings)."""
+        """Build the layout of maps for the current fields (a new run, colour, difference or projection)."""
         self.selection.param.update(x_range=None, y_range=None)  # new figures start at the whole region
         fields = self.comparison.fields
         if not fields:
             self._pane.object = None
             return
         extent = self.extent()
-        scale = "110m" if extent[2] - extent[0] > 100 else "50m"
+        self.crs = make_crs(self.projection, *extent)
+        scale = "110m" if extent[2] - extent[0] > 100 or not self._plate() else "50m"
         box = (extent[0], extent[2], extent[1], extent[3])
         # coastlines and borders as one path: one glyph per map keeps rendering fast
-        lines = hv.Path(
-            [coastlines.lines("coastline", scale, *box), coastlines.lines("borders", scale, *box)],
-            ["lon", "lat"],
-        ).opts(apply_ranges=False, line_width=0.7)
-        aspect = max(min((extent[2] - extent[0]) / max(extent[3] - extent[1], 1e-6), 3.0), 0.5)
-        common = dict(
+        paths = [coastlines.lines("coastline", scale, *box), coastlines.lines("borders", scale, *box)]
+        if self._plate():  # the lines follow the fields' own longitudes (coastlines.lines shifts them)
+            paths = [np.column_stack([p[:, 0] - self._central(), p[:, 1]]) for p in paths]
+            lines = gv.Path(paths, crs=self.crs)
+        else:
+            lines = gv.Path(paths, crs=ccrs.PlateCarree())
+        lines = lines.opts(apply_ranges=False, line_width=0.7, projection=self.crs)
+        (x0, x1), (y0, y1) = self._plane_extent(extent)
+        aspect = max(min((x1 - x0) / max(y1 - y0, 1e-6), 3.0), 0.5)
+        axes = (
+            dict(
+                xformatter=lon_formatter(self.crs.proj4_params.get("lon_0", 0.0)),
+                yformatter=CustomJSTickFormatter(code=LAT_FORMATTER_CODE),
+                xlabel="lon",
+                ylabel="lat",
+            )
+            if self._plate()
+            else dict(xaxis=None, yaxis=None)
+        )
+        common = dict(  # width and height both set: Bokeh's fixed sizing needs them (no W-1005 warning)
             frame_width=self.width,
-            aspect=aspect,
-            xlabel="lon",
-            ylabel="lat",
-            tools=["hover", "tap"],
+            frame_height=int(self.width / aspect),
+            tools=["tap"],
             colorbar=True,
-            active_tools=["wheel_zoom"],
-            xlim=(extent[0], extent[2]),
-            ylim=(extent[1], extent[3]),
+            active_tools=["pan", "wheel_zoom"],
+            xlim=(x0, x1),
+            ylim=(y0, y1),
+            projection=self.crs,
+            global_extent=False,
             # HoloViews asks Bokeh for WebGL by default; without a GPU (software WebGL) copying each of the
             # six canvases to the page costs seconds per run, while 2D canvas draws images and lines at once
             backend_opts={"plot.output_backend": "canvas"},
+            hooks=[size_by_frame],
+            **axes,
         )
         panels = self.panels()
         limit = self.diff_limit() if any(panel.difference for panel in panels) else 1.0
@@ -221,15 +316,23 @@ class MapGrid(pn.viewable.Viewer):
                 cmap=self.cmap,
                 cnorm="log" if self.log_scale else "linear",
                 clim=self.clim(),
-                clabel="PM2.5 (ug m-3)",
+                clabel=f"PM2.5 ({UNITS})",
+                tools=["tap", HoverTool(tooltips=[("PM2.5", f"@pm25{{0.00}} {UNITS}")])],
             ),
-            True: dict(cmap=DIVERGING, cnorm="linear", clim=(-limit, limit), clabel="difference (ug m-3)"),
+            True: dict(
+                cmap=DIVERGING,
+                cnorm="linear",
+                clim=(-limit, limit),
+                clabel=f"difference ({UNITS})",
+                tools=["tap", HoverTool(tooltips=[("difference", f"@difference{{+0.00}} {UNITS}")])],
+            ),
         }
         self.images = [
-            self._dynamic(panel).opts(title=panel.title, **colours[panel.difference], **common)
+            self._dynamic(panel).opts(title=self.title(panel), **(common | colours[panel.difference]))
             for panel in panels
         ]
         layers = self.station_layers
+        marker = hv.DynamicMap(self._marker, streams=dict(point=self.selection.param.point))
         overlays = []
         for k, (panel, image) in enumerate(zip(panels, self.images, strict=True)):
             tap = hv.streams.Tap(source=image, x=None, y=None)
@@ -239,8 +342,29 @@ class MapGrid(pn.viewable.Viewer):
             overlay = image * lines.opts(color="black" if panel.difference else "white", clone=True)
             if not panel.difference and panel.field in layers:
                 overlay = overlay * layers[panel.field]
-            overlays.append(overlay)
+            overlays.append(overlay * marker)
         self._pane.object = hv.Layout(overlays).cols(3).opts(shared_axes=True)
+
+    def _plane_extent(self, extent) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The region's x and y ranges in the maps' plane."""
+        if self._plate():
+            x = self._plate_x(np.array([extent[0], extent[2]]))
+            return (float(x[0]), float(x[1])), (extent[1], extent[3])
+        raster = self._raster(next(iter(self.comparison.fields.values())))
+        return (float(raster.x[0]), float(raster.x[-1])), (float(raster.y[0]), float(raster.y[-1]))
+
+    def _marker(self, point):
+        """The tapped point as a ring on every map (nothing before a tap)."""
+        xy = [] if point is None else [tuple(float(v[0]) for v in self._points_plane([point[0]], [point[1]]))]
+        return gv.Points(xy, crs=self.crs).opts(
+            projection=self.crs,
+            marker="circle",
+            size=14,
+            fill_alpha=0,
+            line_color="cyan",
+            line_width=2.5,
+            apply_ranges=False,
+        )
 
     @property
     def station_layers(self) -> dict[str, hv.Points]:
@@ -250,10 +374,12 @@ class MapGrid(pn.viewable.Viewer):
             return {}
         limit = max(float(np.nanmax(np.abs(scores["bias"].to_numpy(dtype="float64")), initial=0.0)), 1e-3)
         dims = ["bias", "name", "n", "rmse", "r"]
-        return {
-            name: hv.Points(
-                table[["lon", "lat", *dims]], kdims=["lon", "lat"], vdims=dims, label="stations"
-            ).opts(
+        out = {}
+        for name, table in scores.groupby("product", sort=False):
+            x, y = self._points_plane(table["lon"].to_numpy(), table["lat"].to_numpy())
+            data = table[dims].assign(x=x, y=y)
+            out[name] = gv.Points(data, kdims=["x", "y"], vdims=dims, label="stations", crs=self.crs).opts(
+                projection=self.crs,
                 color="bias",
                 cmap=DIVERGING,
                 clim=(-limit, limit),
@@ -263,32 +389,45 @@ class MapGrid(pn.viewable.Viewer):
                 hover_tooltips=[
                     ("station", "@name"),
                     ("N", "@n"),
-                    ("bias (ug m-3)", "@bias{+0.00}"),
-                    ("RMSE (ug m-3)", "@rmse{0.00}"),
+                    (f"bias ({UNITS})", "@bias{+0.00}"),
+                    (f"RMSE ({UNITS})", "@rmse{0.00}"),
                     ("R", "@r{0.000}"),
                 ],
             )
-            for name, table in scores.groupby("product", sort=False)
-        }
+        return out
 
     def _dynamic(self, panel: MapPanel):
         field = self.comparison.fields[panel.field]
-        lon, lat = field["lon"].values, field["lat"].values
         vdim = "difference" if panel.difference else "pm25"
+        crs = self.crs
+        if self._plate():  # the field as it is, its longitudes shifted to the plane's x
+            x = self._plate_x(field["lon"].values)
+            y = field["lat"].values
 
-        def image(hour: int) -> hv.Image:
-            values = self.frame(panel, self.selection.time(self.comparison.hours))
-            return hv.Image((lon, lat, values), kdims=["lon", "lat"], vdims=[vdim])
+            def values(hour: pd.Timestamp) -> np.ndarray:
+                return self.frame(panel, hour)
+        else:  # resampled onto the projected plane once per hour
+            raster = self._raster(field)
+            x, y = raster.x, raster.y
+
+            def values(hour: pd.Timestamp) -> np.ndarray:
+                return raster(self.frame(panel, hour))
+
+        def image(hour: int) -> gv.Image:
+            frame = values(self.selection.time(self.comparison.hours))
+            return gv.Image((x, y, frame), kdims=["x", "y"], vdims=[vdim], crs=crs)
 
         maps = hv.DynamicMap(image, streams=dict(hour=self.selection.param.hour))
         # datashader regrids large fields to the screen's pixels on every pan/zoom; a field with fewer cells
         # than the map has pixels gains nothing from it, and skipping it saves building and re-running the
         # operation (HoloViews re-runs it once more when the new plot reports its ranges)
-        return rasterize(maps) if lon.size * lat.size > RASTERIZE_ABOVE else maps
+        return rasterize(maps) if self._plate() and x.size * y.size > RASTERIZE_ABOVE else maps
 
     def _tapped(self, x, y) -> None:
         if x is not None and y is not None:
-            self.selection.point = (float(x), float(y))
+            point = self.to_lonlat(x, y)
+            if point is not None:
+                self.selection.point = point
 
     def _ranged(self, x_range, y_range) -> None:
         if x_range is not None and y_range is not None:
@@ -301,6 +440,7 @@ class MapGrid(pn.viewable.Viewer):
                 pn.widgets.Checkbox.from_param(self.param.log_scale),
                 pn.widgets.Select.from_param(self.param.cmap, width=140),
                 pn.widgets.Checkbox.from_param(self.param.differences),
+                pn.widgets.Select.from_param(self.param.projection, width=260, css_classes=["w-projection"]),
             ),
             self._pane,
             sizing_mode="stretch_width",

@@ -1,4 +1,5 @@
-"""The small global overview map: shows the chosen box and lets the user draw a new one (box select)."""
+"""The small global overview map: shows the chosen box and lets the user draw a new one (box select), and
+marks where the shipped weights were trained (orange) and validated (green), read from their metadata."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import param
 
 from deepcams.dashboard import coastlines
 from deepcams.dashboard.comparison import Comparison
+from deepcams.dashboard.insample import shipped
+from deepcams.dashboard.maps import size_by_frame
 from deepcams.errors import DeepcamsError
 
 
@@ -50,13 +53,14 @@ class Overview(pn.viewable.Viewer):
             cnorm="log",
             clim=(0.5, max(float(np.nanmax(first)), 1.0)),
             frame_width=360,
-            aspect=2,
+            frame_height=180,
             tools=["box_select"],
             active_tools=["box_select"],
             xlabel="lon",
             ylabel="lat",
-            title="Overview: drag a box to choose the region",
+            title="Drag a box to choose the region (orange: trained, green: held out)",
             toolbar="above",
+            hooks=[size_by_frame],
         )
         bounds = hv.streams.BoundsXY(source=image, bounds=None)
         bounds.add_subscriber(self._drawn)
@@ -72,7 +76,21 @@ class Overview(pn.viewable.Viewer):
         coast = hv.Path([coastlines.lines("coastline", "110m")], ["lon", "lat"]).opts(
             color="white", line_width=0.6
         )
-        return image * coast * box
+        return image * coast * self.bands() * box
+
+    def bands(self) -> hv.Overlay:
+        """The shipped weights' training bands (orange) and validation band (green), pole to pole."""
+        trained, held_out = set(), set()
+        for training in shipped():
+            trained |= set(training.train_bands)
+            if training.val_band is not None:
+                held_out.add(training.val_band)
+        style = dict(fill_alpha=0.12, line_alpha=0.8, line_width=1, line_dash="dashed")
+        return hv.Rectangles([(w, -90, e, 90) for w, e in sorted(trained)], label="trained").opts(
+            fill_color="orange", line_color="orange", **style
+        ) * hv.Rectangles([(w, -90, e, 90) for w, e in sorted(held_out)], label="held out").opts(
+            fill_color="limegreen", line_color="limegreen", **style
+        )
 
     def _box(self, west, south, east, north):
         return hv.Rectangles(box_rectangles(west, south, east, north)).opts(

@@ -1,8 +1,11 @@
 """Named regions offered by the dashboard, as W,S,E,N boxes (W > E crosses the antimeridian)."""
 
+from deepcams.dashboard.insample import held_out_box
 from deepcams.grids import BBox
+from deepcams.sources.catalog import HELD_OUT
 
 PRESETS: dict[str, BBox] = {
+    HELD_OUT: held_out_box(),  # where the shipped weights were validated, never trained
     "Global": BBox(-180.0, -90.0, 180.0, 90.0),
     "East Asia": BBox(100.0, 20.0, 145.0, 50.0),
     "South Asia": BBox(60.0, 5.0, 100.0, 35.0),

@@ -1,4 +1,5 @@
-"""The time series of every source at the tapped point, and the metrics table with the best values marked."""
+"""The time series of every source at the tapped point (also as CSV), and the metrics table with the best
+values marked and in-sample scores labelled."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pandas as pd
 import panel as pn
 import param
 
-from deepcams.dashboard.comparison import INPUT, TRUTH, Comparison
+from deepcams.dashboard.comparison import IN_SAMPLE, INPUT, TRUTH, Comparison
 from deepcams.dashboard.selection import Selection
 from deepcams.grids import wrap_lon
 from deepcams.metrics import HIGHER_IS_BETTER
@@ -41,6 +42,18 @@ class SeriesChart(pn.viewable.Viewer):
             return self.selection.point
         field = next(iter(fields.values()))
         return float(field["lon"].values.mean()), float(field["lat"].values.mean())
+
+    def csv(self) -> str:
+        """The series as CSV: one row per hour, one column per source (ug m-3), the point in the header."""
+        series = self.series()
+        if not series:
+            return ""
+        lon, lat = self.point()
+        table = pd.DataFrame({self.comparison.label(n): s for n, s in series.items()})
+        table.index.name = "time_utc"
+        return f"# PM2.5 (ug m-3) at {point_label(lon, lat)} (nearest grid point)\n" + table.to_csv(
+            float_format="%.4f"
+        )
 
     def series(self) -> dict[str, pd.Series]:
         """Each source's values at the nearest grid point to `point()`."""
@@ -75,19 +88,20 @@ class SeriesChart(pn.viewable.Viewer):
         colours = iter(PALETTE)
         for name, values in series.items():
             data = pd.DataFrame({"time": values.index, "pm25": values.values})
+            label = self.comparison.label(name)
             if name == INPUT:
                 elements.append(
-                    hv.Scatter(data, "time", "pm25", label=name).opts(
+                    hv.Scatter(data, "time", "pm25", label=label).opts(
                         size=9, color="#d62728", marker="square"
                     )
                 )
             elif name == TRUTH:
                 elements.append(
-                    hv.Curve(data, "time", "pm25", label=name).opts(color="black", line_width=2.5)
+                    hv.Curve(data, "time", "pm25", label=label).opts(color="black", line_width=2.5)
                 )
             else:
                 elements.append(
-                    hv.Curve(data, "time", "pm25", label=name).opts(color=next(colours), line_width=2)
+                    hv.Curve(data, "time", "pm25", label=label).opts(color=next(colours), line_width=2)
                 )
         if not elements:
             return pn.pane.Markdown("")
@@ -96,7 +110,7 @@ class SeriesChart(pn.viewable.Viewer):
         overlay = (hv.Overlay(elements) * marker).opts(
             responsive=True,
             height=280,
-            ylabel="PM2.5 (ug m-3)",
+            ylabel="PM2.5 (µg m⁻³)",
             xlabel="time (UTC)",
             legend_position="right",
             framewise=True,
@@ -140,6 +154,9 @@ class MetricsTable(pn.viewable.Viewer):
         shown = metrics[["rmse", "mae", "bias", "r", "ssim", "n"]].rename(
             columns={"rmse": "RMSE", "mae": "MAE", "bias": "bias", "r": "R", "ssim": "SSIM", "n": "pixels"}
         )
+        shown["scored on"] = [
+            scored_on(share) for share in metrics.get(IN_SAMPLE, pd.Series(index=metrics.index, dtype=float))
+        ]
         best = {
             k.upper() if k in ("rmse", "mae", "r", "ssim") else k: v for k, v in best_rows(metrics).items()
         }
@@ -157,10 +174,21 @@ class MetricsTable(pn.viewable.Viewer):
         )
         return pn.pane.HTML(styler.to_html(), css_classes=["metrics-table"])
 
-    def __panel__(self):
-        return pn.Column(
-            pn.pane.Markdown(
-                "### Metrics against GEOS-CF truth (region and hours of the run; best in green)"
-            ),
-            self.table,
+    @param.depends("comparison.metrics", "comparison.dataset")
+    def heading(self):
+        truth = self.comparison.label(TRUTH)
+        return pn.pane.Markdown(
+            f"### Metrics against the {truth} (region and hours of the run, common pixels; best in green)"
         )
+
+    def __panel__(self):
+        return pn.Column(self.heading, self.table)
+
+
+def scored_on(share: float) -> str:
+    """The table's word for a learned method's scored pixels: held out, or in-sample (and how much)."""
+    if pd.isna(share):
+        return "no training"
+    if share <= 0:
+        return "held-out pixels"
+    return "in-sample: all pixels" if share >= 1 else f"in-sample: {share:.0%} of pixels"

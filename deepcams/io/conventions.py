@@ -28,6 +28,12 @@ TIME_ENCODING = {
     "dtype": "float64",
 }
 
+# ug m-3: the range where PM2.5 lies (clean marine air .. the worst wildfire smoke, with margin); a field
+# whose largest value falls outside it is in other units than it states (kg m-3 is 1e9 ug m-3)
+PLAUSIBLE = (1.0e-3, 1.0e5)
+
+FLOAT32_MAX = float(np.finfo("float32").max)
+
 # factor to ug m-3 for each mass-per-volume prefix
 _PREFIX = {"kg": 1e9, "g": 1e6, "mg": 1e3, "ug": 1.0, "microgram": 1.0, "micrograms": 1.0, "ng": 1e-3}
 
@@ -72,9 +78,13 @@ def canonical(
     if values.sizes["time"] > 1 and not np.all(np.diff(values["time"].values) > np.timedelta64(0, "s")):
         raise DeepcamsError(f"variable {name!r} has repeated or unordered time steps")
     # scale in float64 so that kg m-3 -> ug m-3 -> kg m-3 round trips lose no more than float32 rounding
-    pm25 = (
-        (values.astype("float64") * factor).astype("float32") if factor != 1.0 else values.astype("float32")
-    )
+    scaled = values.astype("float64") * factor if factor != 1.0 else values
+    if scaled.dtype.itemsize > 4:
+        # beyond float32 a value would turn into inf (with a numpy warning); keep it finite and huge, so the
+        # range check (`check_plausible`) names it for what it is: out of range for PM2.5
+        huge = np.isfinite(scaled) & (np.abs(scaled) > FLOAT32_MAX)
+        scaled = scaled.where(~huge, np.sign(scaled) * FLOAT32_MAX)
+    pm25 = scaled.astype("float32")
     pm25.attrs = dict(PM25_ATTRS)
     pm25.encoding = {}
     ds = xr.Dataset({VARIABLE: pm25})
@@ -112,3 +122,24 @@ def pm25_dataset(values: np.ndarray, time, lat: np.ndarray, lon: np.ndarray, att
     )
     ds["time"].attrs = {"standard_name": "time", "long_name": "time", "axis": "T"}
     return ds
+
+
+def check_plausible(values: np.ndarray, what: str = "input") -> None:
+    """Refuse PM2.5 values (ug m-3, NaN ignored) whose magnitude no real field has: a units slip.
+
+    The test is on the largest absolute value, so clean regions and the small negative values of
+    reanalyses pass; an all-zero field carries no magnitude and passes too.
+    """
+    finite = np.abs(values[np.isfinite(values)])
+    top = float(finite.max()) if finite.size else 0.0
+    low, high = PLAUSIBLE
+    if top > high:
+        raise DeepcamsError(
+            f"{what} values reach {top:.3g} {UNITS}, out of range for PM2.5 (at most about {high:g}); are they "
+            "in ug m-3 but labelled kg m-3? state the units (--units 'ug m-3'), or pass allow_implausible"
+        )
+    if 0.0 < top < low:
+        raise DeepcamsError(
+            f"{what} values are at most {top:.3g} {UNITS}, below any PM2.5 field (about {low:g} or more); are "
+            "they in kg m-3 but labelled ug m-3? state the units (--units 'kg m-3'), or pass allow_implausible"
+        )

@@ -66,12 +66,13 @@ def write_atomically(
 def remove_orphans(target: str | os.PathLike) -> list[Path]:
     """Delete the temporaries of `target` whose writer, on this host, is no longer running."""
     target = Path(target)
+    head, tail = f".{target.name}.", f".tmp{target.suffix}"
     removed = []
-    for name in glob.glob(f"{glob.escape(str(target.parent / ('.' + target.name)))}.*.tmp{target.suffix}"):
-        owner = name[len(str(target.parent / target.name)) + 2 :].rsplit(".", 3)
-        if len(owner) == 4 and owner[1].isdigit() and writer_gone(owner[0], int(owner[1])):
-            _remove(Path(name))
-            removed.append(Path(name))
+    for item in target.parent.glob(f"{glob.escape(head)}*{glob.escape(tail)}"):
+        owner = item.name[len(head) : -len(tail)].rsplit(".", 2)  # host (may hold dots), pid, random
+        if len(owner) == 3 and owner[1].isdigit() and writer_gone(owner[0], int(owner[1])):
+            _remove(item)
+            removed.append(item)
     return removed
 
 
@@ -79,6 +80,8 @@ def writer_gone(host: str, pid: int) -> bool:
     """True when process `pid` of `host` is known to have ended (it runs here and no longer exists)."""
     if host != socket.gethostname():
         return False  # another machine's process: cannot tell
+    if pid <= 0:
+        return True  # no process has such an id
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

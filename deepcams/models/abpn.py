@@ -8,20 +8,19 @@ PixelShuffle x3, downsampling a 3 x 3 convolution of stride 3, so both keep the 
 cell i covers fine pixels 3i .. 3i + 2 of a patch). The result is a residual on the bicubic upsampling,
 and nothing pools globally, so tiled inference equals untiled inference.
 
-With `covariates` (names from `deepcams.covariates`, e.g. land and urban fraction) the network also sees
-the static surface at 0.25 deg: their block means enter the coarse head next to the PM2.5, and a 1 x 1
+With `covariates` = N the network also sees the first N static surface fields of
+`deepcams.covariates.COVARIATES` (land, urban, barren fraction) at 0.25 deg: their block means enter the coarse head next to the PM2.5, and a 1 x 1
 encoding of the fine covariates is added to every up-projection's output, where the network works at
 fine resolution. Both reach no further than the PM2.5 input does, so `radius` is unchanged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from deepcams.covariates import COVARIATES
 from deepcams.errors import DeepcamsError
 
 FACTOR = 3
@@ -94,13 +93,15 @@ class SpatialAttention(nn.Module):
 class AttentionBackProjection(nn.Module):
     """(B, 1, h, w) transformed coarse values [and (B, C, 3h, 3w) covariates] -> (B, 1, 3h, 3w)."""
 
-    def __init__(self, channels: int = 16, stages: int = 2, covariates: Sequence[str] = ()):
+    def __init__(self, channels: int = 16, stages: int = 2, covariates: int = 0):
         super().__init__()
-        self.covariates = tuple(covariates)
+        if not 0 <= covariates <= len(COVARIATES):
+            raise ValueError(f"covariates must be 0 .. {len(COVARIATES)} (of {', '.join(COVARIATES)})")
+        self.covariates = COVARIATES[:covariates]  # their names, in the order of the input channels
         self.config = {"channels": channels, "stages": stages}
-        if self.covariates:  # old checkpoints (no covariates) keep their config
-            self.config["covariates"] = list(self.covariates)
-        count = len(self.covariates)
+        if covariates:  # old checkpoints (no covariates) keep their config
+            self.config["covariates"] = covariates
+        count = covariates
         self.head = nn.Conv2d(1 + count, channels, 3, padding=1)
         if count:
             self.encoder = nn.Conv2d(count, channels, 1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from deepcams.models.registry import STAGES, build_model
 from deepcams.models.transform import AsinhTransform
 
 FORMAT = "deepcams-checkpoint-1"
+# what `load_checkpoint` needs from the metadata to rebuild a model
+REQUIRED = ("architecture", "stage", "config", "transform")
 
 
 def save_checkpoint(
@@ -66,9 +69,17 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
         raise DeepcamsError(f"{path} is not a readable safetensors checkpoint ({exc})") from None
     if raw is None:
         raise DeepcamsError(f"{path} is a safetensors file without deepcams metadata")
-    meta = json.loads(raw)
+    try:
+        meta = json.loads(raw)
+    except ValueError:
+        raise DeepcamsError(f"{path}: its deepcams metadata is not JSON") from None
+    if not isinstance(meta, dict):
+        raise DeepcamsError(f"{path}: its deepcams metadata is a {type(meta).__name__}, not a mapping")
     if meta.get("format") != FORMAT:
         raise DeepcamsError(f"{path} has unknown checkpoint format {meta.get('format')!r}")
+    missing = [key for key in REQUIRED if key not in meta]
+    if missing:
+        raise DeepcamsError(f"{path}: its deepcams metadata lacks {', '.join(missing)}")
     return meta
 
 
@@ -93,7 +104,11 @@ def load_checkpoint(
         raise DeepcamsError(
             f"{path} holds a {meta.get('stage')!r} model ({found}), expected a {stage!r} model"
         )
-    model = build_model(found, meta.get("config"))
+    transform = _transform(meta["transform"], path)
+    try:
+        model = build_model(found, meta["config"])
+    except DeepcamsError as exc:
+        raise DeepcamsError(f"{path}: {exc}") from None
     state = read_tensors(path, "model.")
     try:
         model.load_state_dict(state, strict=True)
@@ -101,7 +116,20 @@ def load_checkpoint(
         first = str(exc).strip().splitlines()[0]
         raise DeepcamsError(f"{path}: weights do not fit architecture {found!r} ({first})") from None
     model.eval()
-    return model, AsinhTransform.from_dict(meta["transform"]), meta
+    return model, transform, meta
+
+
+def _transform(spec, path) -> AsinhTransform:
+    """The checkpoint's value transform; a scale that is not a positive number is a DeepcamsError."""
+    try:
+        transform = AsinhTransform.from_dict(spec)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, DeepcamsError):
+            raise
+        raise DeepcamsError(f"{path}: bad value transform {spec!r} in its metadata") from None
+    if not (math.isfinite(transform.scale) and transform.scale > 0):
+        raise DeepcamsError(f"{path}: value transform scale must be a positive number, got {transform.scale}")
+    return transform
 
 
 def sha256(path: str | os.PathLike) -> str:

@@ -105,7 +105,7 @@ class DeepSpatial:
         # a few frames at a time: on the CPU, batches of fine-resolution activations larger than the
         # caches ran 3 times slower per frame (benchmarks/bench_downscale.py, region case)
         frames = max(1, BATCH_CELLS // (coarse.shape[-2] * coarse.shape[-1]))
-        extra = () if surface is None else (torch.from_numpy(np.ascontiguousarray(surface))[None].to(self.device),)
+        extra = () if surface is None else (torch.tensor(surface)[None].to(self.device),)
         out = []
         for k in range(0, coarse.shape[0], frames):
             chunk = np.ascontiguousarray(coarse[k : k + frames], dtype="float32")
@@ -129,7 +129,9 @@ class DeepSpatial:
         surface = None
         if self.covariates:
             if footprint is None or footprint.coarse_lat.size != h or footprint.coarse_lon.size != w:
-                raise DeepcamsError(f"{self.name} needs the footprint of its {h} x {w} block (its covariates)")
+                raise DeepcamsError(
+                    f"{self.name} needs the footprint of its {h} x {w} block (its covariates)"
+                )
             surface = covariates(footprint.block_lat, footprint.block_lon, self.covariates)
         missing = np.isnan(flat)
         network_input = np.where(missing, 0.0, flat) if missing.any() else flat
@@ -140,7 +142,11 @@ class DeepSpatial:
                 r1, c1 = min(r0 + self.tile, h), min(c0 + self.tile, w)
                 a0, a1 = max(r0 - r, 0), min(r1 + r, h)
                 b0, b1 = max(c0 - r, 0), min(c1 + r, w)
-                cut = None if surface is None else surface[:, FACTOR * a0 : FACTOR * a1, FACTOR * b0 : FACTOR * b1]
+                cut = (
+                    None
+                    if surface is None
+                    else surface[:, FACTOR * a0 : FACTOR * a1, FACTOR * b0 : FACTOR * b1]
+                )
                 out = self._run(network_input[:, a0:a1, b0:b1], cut)
                 fine[:, FACTOR * r0 : FACTOR * r1, FACTOR * c0 : FACTOR * c1] = out[
                     :, FACTOR * (r0 - a0) : FACTOR * (r1 - a0), FACTOR * (c0 - b0) : FACTOR * (c1 - b0)
@@ -186,37 +192,52 @@ class DeepTemporal:
     def interpolate(
         self, frames: np.ndarray, step: int, times: np.ndarray | None = None, lon: np.ndarray | None = None
     ) -> np.ndarray:
-        """`times` (datetime64, one per frame) and `lon` (one per column) give the local solar time;
-        without them the frames are taken to start at 00 UTC on the prime meridian."""
+        """`times` (datetime64, one per frame) and `lon` (one per column) give the local solar time; without
+        them the network runs without it (it was trained to, on a share of its examples).
+
+        The field is padded by `radius` cells replicating its edges before the network runs, as the
+        pipeline's halo does for a regional input, so even a single cell gets a sensible context.
+        """
         count = frames.shape[0]
         hours = np.arange(1 + (count - 1) * step) / step
         out = np.maximum(keys_cubic(frames, hours), 0.0).astype("float32")
         out[::step] = frames  # the input times are the input, exactly
         if count == 1 or step == 1:
             return out
-        start = _hours_since_midnight(times[0]) if times is not None else 0.0
-        lon = np.zeros(frames.shape[-1]) if lon is None else np.asarray(lon, dtype="float64")
+        r = self.radius
+        pad = lambda a: F.pad(a, (r, r, r, r), mode="replicate")  # noqa: E731  (N, C, h, w) tensors
         missing = np.isnan(frames)
-        x = self.transform.forward(torch.from_numpy(np.where(missing, 0.0, frames).astype("float32")))
-        near_gap = (
-            F.max_pool2d(
-                torch.from_numpy(missing.astype("float32"))[:, None], 2 * self.radius + 1, 1, self.radius
-            )[:, 0].numpy()
-            > 0
+        x = self.transform.forward(
+            pad(torch.from_numpy(np.where(missing, 0.0, frames).astype("float32"))[:, None])
         )
+        near_gap = (
+            F.max_pool2d(torch.from_numpy(missing.astype("float32"))[:, None], 2 * r + 1, 1, r)[:, 0] > 0
+        )
+        known = times is not None and lon is not None
+        if known:
+            start = _hours_since_midnight(times[0])
+            lon = np.asarray(lon, dtype="float64")
+            step_lon = lon[1] - lon[0] if lon.size > 1 else 0.75
+            lon = np.concatenate(
+                [lon[0] - step_lon * np.arange(r, 0, -1), lon, lon[-1] + step_lon * np.arange(1, r + 1)]
+            )
         jobs = [(k, j) for k in range(count - 1) for j in range(1, step)]
         for begin in range(0, len(jobs), self.batch):
             chunk = jobs[begin : begin + self.batch]
             taps = np.array([[min(max(k + d, 0), count - 1) for d in (-1, 0, 1, 2)] for k, _ in chunk])
             rows = [k * step + j for k, j in chunk]
-            base = torch.from_numpy(np.nan_to_num(out[rows]))[:, None]
+            base = self.transform.forward(pad(torch.from_numpy(np.nan_to_num(out[rows]))[:, None]))
             t = torch.tensor([j / step for _, j in chunk], dtype=torch.float32)
-            solar = np.stack([solar_time_features(start + row, lon, frames.shape[-2]) for row in rows])
-            inputs = (x[taps], self.transform.forward(base), t, torch.from_numpy(solar))
+            shape = (len(chunk), 2, *base.shape[-2:])
+            solar = (
+                torch.from_numpy(np.stack([solar_time_features(start + row, lon, shape[-2]) for row in rows]))
+                if known
+                else torch.zeros(shape)
+            )
             with autocast(self.device):
-                y = self.model(*(a.to(self.device) for a in inputs))
-            frame = torch.clamp(self.transform.inverse(y.float()), min=0.0)[:, 0].cpu().numpy()
-            unsure = near_gap[taps].any(axis=1)
+                y = self.model(*(a.to(self.device) for a in (x[taps, 0], base, t, solar)))
+            frame = torch.clamp(self.transform.inverse(y.float()), min=0.0)[:, 0, r:-r, r:-r].cpu().numpy()
+            unsure = near_gap[taps].any(axis=1).numpy()
             out[rows] = np.where(unsure, out[rows], frame)
         return out
 

@@ -10,9 +10,13 @@ Layout (Zarr format 2, whose consolidated metadata every Zarr and NCZarr client 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import socket
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import dask.array
@@ -25,11 +29,12 @@ from numcodecs import Blosc
 from deepcams.errors import DeepcamsError
 from deepcams.grids import lat_coord, lon_coord
 from deepcams.io.conventions import PM25_ATTRS, TIME_ENCODING, VARIABLE
-from deepcams.io.writers import write_atomically
+from deepcams.io.writers import write_atomically, writer_gone
 
 RECORDS = "completed"
 HOURS_PER_CHUNK = 24
 DEFAULT_TILE = 180  # 721 x 1440 -> 5 x 8 tiles of 180 x 180; 24 x 180 x 180 float32 = 3 MiB a chunk
+MIN_TILE = 32  # smaller tiles make tens of thousands of chunk files for a few days
 # the attributes that must agree between an existing archive and a run that resumes it
 IDENTITY = ("method", "bbox", "deepcams_version", "input_files", "tsr_weights_sha256", "ssr_weights_sha256")
 
@@ -86,8 +91,12 @@ def open_archive(path: str | os.PathLike) -> xr.Dataset:
 
 def check_matches(
     path: str | os.PathLike, times: pd.DatetimeIndex, lat: np.ndarray, lon: np.ndarray, attrs: dict
-) -> None:
-    """An existing archive may be resumed only by the same request (same axes, method and inputs)."""
+) -> bool:
+    """An existing archive may be resumed only by the same request (same axes, method and inputs).
+
+    The inputs may have grown by files that were unreadable or missing before (a corrupt download
+    replaced): True then, and `add_inputs` records them.
+    """
     ds = open_archive(path)
     same_axes = (
         ds.sizes["time"] == len(times)
@@ -98,12 +107,75 @@ def check_matches(
     )
     if not same_axes:
         raise DeepcamsError(f"{path} exists with other dates or another region; write to a new archive")
+    grown = _inputs(ds.attrs) < _inputs(attrs)
     for key in IDENTITY:
-        if ds.attrs.get(key) != attrs.get(key):
+        if ds.attrs.get(key) != attrs.get(key) and not (key == "input_files" and grown):
             raise DeepcamsError(
                 f"{path} exists with {key}={ds.attrs.get(key)!r}, this run has {attrs.get(key)!r}; "
                 "write to a new archive"
             )
+    return grown
+
+
+def _inputs(attrs: dict) -> set[str]:
+    return set(filter(None, str(attrs.get("input_files", "")).split(", ")))
+
+
+def add_inputs(path: str | os.PathLike, input_files: str) -> None:
+    """Record the archive's grown input list (global attribute and consolidated metadata)."""
+    group = zarr.open_group(Path(path), mode="r+", zarr_format=2)
+    group.attrs["input_files"] = input_files
+    zarr.consolidate_metadata(Path(path), zarr_format=2)
+
+
+@contextlib.contextmanager
+def locked(path: str | os.PathLike) -> Iterator[Path]:
+    """Hold `<archive>.lock` (this run's host and pid) while a run writes the archive, so that a second
+    run on the same archive refuses at once instead of computing every day again. A lock whose process
+    has ended on this host (a killed run) is taken over."""
+    lock = Path(f"{os.fspath(path).rstrip(os.sep)}.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    owner = {"host": socket.gethostname(), "pid": os.getpid(), "started": pd.Timestamp.now("UTC").isoformat()}
+    for _ in range(3):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            state, holder = _lock_state(lock)
+            if state == "stale":
+                lock.unlink(missing_ok=True)
+            if state != "held":
+                continue
+            raise DeepcamsError(
+                f"{path} is being written by another run (pid {holder.get('pid')} on {holder.get('host')} "
+                f"since {holder.get('started')}); wait for it to finish, or delete {lock} if it is gone"
+            ) from None
+        with os.fdopen(fd, "w") as handle:
+            json.dump(owner, handle)
+        break
+    else:
+        raise DeepcamsError(f"cannot take the lock {lock} of {path}")
+    try:
+        yield lock
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _lock_state(lock: Path) -> tuple[str, dict]:
+    """("free" | "stale" | "held", owner). A lock left empty or garbled by a run killed while writing it
+    is stale after a minute."""
+    try:
+        text = lock.read_text()
+        age = time.time() - lock.stat().st_mtime
+    except FileNotFoundError:
+        return "free", {}
+    try:
+        holder = json.loads(text)
+    except ValueError:
+        holder = None
+    if not isinstance(holder, dict) or not str(holder.get("pid", "")).isdigit():
+        return ("stale" if age > 60 else "held"), {"pid": "?", "host": "?", "started": "?"}
+    gone = writer_gone(str(holder.get("host")), int(holder["pid"]))
+    return ("stale" if gone else "held"), holder
 
 
 def write_day(path: str | os.PathLike, values: np.ndarray, first: int) -> None:

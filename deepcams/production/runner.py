@@ -67,8 +67,11 @@ def _connect(scheduler: str | None, workers: int | None):
     if scheduler:
         try:
             return Client(scheduler, timeout="30s"), None
-        except OSError as exc:
-            raise DeepcamsError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        except (OSError, ValueError, TypeError) as exc:  # unreachable, or not an address at all
+            text = str(exc).strip().splitlines()
+            raise DeepcamsError(
+                f"cannot reach the Dask scheduler at {scheduler}: {text[0] if text else type(exc).__name__}"
+            ) from None
     count = workers or max(1, (os.cpu_count() or 1))
     cluster = LocalCluster(
         n_workers=count, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50
@@ -104,6 +107,10 @@ def produce(
     is missing or unreadable are reported in `ProductionReport.failed`; the others complete.
     `method_options` are those of `get_method` (a learned method's device, weights, conservation).
     """
+    if workers is not None and workers < 1:
+        raise DeepcamsError(f"workers must be at least 1, got {workers}")
+    if tile < archive.MIN_TILE:
+        raise DeepcamsError(f"tile must be at least {archive.MIN_TILE} pixels, got {tile}")
     method = method or DEFAULT_METHOD
     options = tuple(sorted((method_options or {}).items()))  # plain values, shipped to every worker
     built = get_method(method, **dict(options))
@@ -118,60 +125,66 @@ def produce(
     )
     attrs = provenance(built, bbox, used, times)
     _check_request(index, times[0], built, bbox, units)
-    if store.exists():
-        archive.check_matches(store, times, lat, lon, attrs)
-        archive.remove_temporaries(store)
-    else:
-        archive.create(store, times, lat, lon, attrs, tile=tile)
-    records = archive.read_records(store)
-    report = ProductionReport(store=store, total=len(days))
-    context = getattr(built.temporal, "context", 0)
-    pending = []
-    for day in days:
-        if day.label in records and records[day.label].get("hours") == day.hours:
-            report.skipped.append(day.label)
-            continue
-        needed, missing = frames_needed(day, index, context)
-        if missing:
-            report.failed[day.label] = _missing_reason(missing, index)
-            continue
-        pending.append((day, needed, [str(p) for p in index.files(needed)]))
+    with archive.locked(store):
+        if store.exists():
+            if archive.check_matches(store, times, lat, lon, attrs):
+                archive.add_inputs(store, attrs["input_files"])
+            archive.remove_temporaries(store)
+        else:
+            archive.create(store, times, lat, lon, attrs, tile=tile)
+        records = archive.read_records(store)
+        report = ProductionReport(store=store, total=len(days))
+        context = getattr(built.temporal, "context", 0)
+        pending = []
+        for day in days:
+            needed, missing = frames_needed(day, index, context)
+            # a day is done when it was made from the frames it would read now (inputs restored since
+            # give a neighbouring day's context frames: that day is made again)
+            record = records.get(day.label, {})
+            made_from = [str(needed[0]), str(needed[-1])]
+            if record.get("hours") == day.hours and record.get("input_frames") == made_from:
+                report.skipped.append(day.label)
+                continue
+            if missing:
+                report.failed[day.label] = _missing_reason(missing, index)
+                continue
+            pending.append((day, needed, [str(p) for p in index.files(needed)]))
 
-    last_note = ""
-    if times[-1] < pd.Timestamp(end).normalize() + pd.Timedelta(hours=23):
-        last_note = f"; the input ends at {times[-1]}, so the last day ends there"
-    log(
-        f"deepcams produce: {len(days)} days {days[0].label} .. {days[-1].label} -> {store} "
-        f"(method {method}; {len(report.skipped)} already complete, {len(report.failed)} without input, "
-        f"{len(pending)} to run{last_note})"
-    )
-    for label, reason in report.failed.items():
-        log(f"  {label} cannot run: {reason}")
-    if not pending:
-        return report
+        last_note = ""
+        if times[-1] < pd.Timestamp(end).normalize() + pd.Timedelta(hours=23):
+            last_note = f"; the input ends at {times[-1]}, so the last day ends there"
+        log(
+            f"deepcams produce: {len(days)} days {days[0].label} .. {days[-1].label} -> {store} "
+            f"(method {method}; {len(report.skipped)} already complete, {len(report.failed)} without input, "
+            f"{len(pending)} to run{last_note})"
+        )
+        for label, reason in report.failed.items():
+            log(f"  {label} cannot run: {reason}")
+        if not pending:
+            return report
 
-    own = client is None
-    cluster = None
-    if own:
-        client, cluster = _connect(scheduler, workers)
-    begin = time.monotonic()
-    try:
-        report.dashboard = client.dashboard_link
-        log(f"  Dask dashboard: {report.dashboard}  ({len(client.scheduler_info()['workers'])} workers)")
-        _run(client, store, pending, (method, options), bbox, units, report, log, begin)
-    finally:
-        report.seconds = time.monotonic() - begin
-        archive.remove_temporaries(store)  # what a worker killed mid-write left (its day ran again)
+        own = client is None
+        cluster = None
         if own:
-            client.close()
-            if cluster is not None:
-                cluster.close()
-    status = "complete" if report.complete else f"INCOMPLETE: {len(report.failed)} days failed"
-    log(
-        f"deepcams produce: {status}; {len(report.done)} days in {_duration(report.seconds)} "
-        f"({report.days_per_hour:.0f} days/h)"
-    )
-    return report
+            client, cluster = _connect(scheduler, workers)
+        begin = time.monotonic()
+        try:
+            report.dashboard = client.dashboard_link
+            log(f"  Dask dashboard: {report.dashboard}  ({len(client.scheduler_info()['workers'])} workers)")
+            _run(client, store, pending, (method, options), bbox, units, report, log, begin)
+        finally:
+            report.seconds = time.monotonic() - begin
+            archive.remove_temporaries(store)  # what a worker killed mid-write left (its day ran again)
+            if own:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+        status = "complete" if report.complete else f"INCOMPLETE: {len(report.failed)} days failed"
+        log(
+            f"deepcams produce: {status}; {len(report.done)} days in {_duration(report.seconds)} "
+            f"({report.days_per_hour:.0f} days/h)"
+        )
+        return report
 
 
 def _run(client, store, pending, method, bbox, units, report, log, begin) -> None:

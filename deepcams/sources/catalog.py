@@ -23,7 +23,10 @@ from deepcams.grids import CAMS, grid_of
 from deepcams.io import open_any, open_cams, open_geoscf
 from deepcams.pipeline import simulate
 from deepcams.sources.sample import open_sample_cams, open_sample_geoscf
-from deepcams.synthetic import open_demo
+from deepcams.synthetic import GENERATOR_VERSION, open_demo
+
+# the dashboard's preset for the shipped weights' validation band (deepcams.dashboard.regions)
+HELD_OUT = "Held-out band of the weights"
 
 DATA_SUFFIXES = (".nc", ".nc4", ".netcdf", ".grib", ".grb", ".grib2")
 
@@ -41,10 +44,24 @@ class Source:
     load: Callable[[], tuple[xr.Dataset, xr.Dataset | None]]
     problems: list[str] = field(default_factory=list)
     region: str = "Europe"  # the preset shown first
+    input_label: str = "CAMS input"
+    truth_label: str = "GEOS-CF truth"
+    # what the comparison measures: "coarsened truth" (downscaling skill) or a model with its own errors
+    input_kind: str = "CAMS, a model with its own errors"
+    # the shipped weights' training data this dataset comes from ("sample", "synthetic:SEED"), for in-sample
+    # labels; None: data the weights never saw
+    training_name: str | None = None
+    # real stations that come with the dataset (table of `read_stations`) and what to say about them
+    stations: Callable[[], pd.DataFrame] | None = None
+    stations_note: str = ""
 
     @cached_property
     def _data(self) -> tuple[xr.Dataset, xr.Dataset | None]:
         return self.load()
+
+    def open(self) -> None:
+        """Load the data now (the demo world is generated on its first use)."""
+        self._data  # noqa: B018  (the cached property does the work)
 
     @property
     def cams(self) -> xr.Dataset:
@@ -71,7 +88,7 @@ class Source:
         if self.truth is None:
             return text + "; no truth"
         truth = pd.DatetimeIndex(self.truth["time"].values)
-        return text + f"; truth {len(truth)} hours {truth[0]:%Y-%m-%d %H:%M} .. {truth[-1]:%H:%M}"
+        return text + f"; truth {len(truth)} hours {truth[0]:%Y-%m-%d %H:%M} .. {truth[-1]:%Y-%m-%d %H:%M}"
 
 
 def _sample_simulation() -> tuple[xr.Dataset, xr.Dataset]:
@@ -79,32 +96,79 @@ def _sample_simulation() -> tuple[xr.Dataset, xr.Dataset]:
     return simulate(truth), truth
 
 
+def _demo(exact: bool) -> Callable[[], tuple[xr.Dataset, xr.Dataset]]:
+    """The demo world, its attributes saying synthetic (the providers' readers name CAMS and GEOS-CF), so
+    whatever is made from it says so too; `generator` carries the generator's note."""
+
+    def load() -> tuple[xr.Dataset, xr.Dataset]:
+        cams, truth = open_demo(exact=exact)
+        note = {
+            "generator": f"deepcams.synthetic generator {GENERATOR_VERSION}: open_demo(exact={exact}), seed 0, "
+            f"3 days from 2024-03-01"
+        }
+        what = "coarsened synthetic truth" if exact else "a second synthetic model with its own errors"
+        cams.attrs.update(note, source=f"synthetic input ({what}; deepcams.synthetic demo world)")
+        truth.attrs.update(note, source="synthetic truth (deepcams.synthetic demo world)")
+        return cams, truth
+
+    return load
+
+
+def _sample_stations() -> pd.DataFrame:
+    from deepcams.validation import open_sample_stations
+
+    return open_sample_stations()
+
+
 def builtin_sources() -> list[Source]:
-    """The demo world first (the default), then the real sample in its two modes."""
+    """The real sample in its two modes, then the demo world in its two modes."""
+    from deepcams.validation import SAMPLE_ATTRIBUTION
+
     return [
-        Source(
-            "demo",
-            "Demo world (synthetic, 3 days, with truth)",
-            "A synthetic PM2.5 world: CAMS-like 3-hourly 0.75 deg input and its GEOS-CF-like hourly 0.25 deg "
-            "truth, 2024-03-01 to 2024-03-04 (deepcams.synthetic.open_demo; generated once, then cached).",
-            open_demo,
-        ),
         Source(
             "sample-simulation",
             "Real sample, simulation (GEOS-CF coarsened, truth shown)",
-            "Four real GEOS-CF hours coarsened to the CAMS grid by the DeepCAMS simulation protocol "
-            "(00 and 03 UTC kept); the hours in between are the truth. Three longitude bands are held "
-            "back upstream (NaN). Nominal date. GEOS-CF: NASA GMAO.",
+            "Four real GEOS-CF hours coarsened to the CAMS grid (00 and 03 UTC kept); the hours between are "
+            "the truth, so this measures downscaling. Three longitude bands are held back upstream (NaN). "
+            "Nominal date. GEOS-CF: NASA GMAO.",
             _sample_simulation,
-            region="South Asia",  # inside a band the upstream authors did not hold back
+            region=HELD_OUT,
+            input_label="coarsened GEOS-CF input",
+            input_kind="coarsened truth",
+            training_name="sample",
         ),
         Source(
             "sample-real",
             "Real sample, CAMS 2019-12-31 (no truth)",
             "Real CAMS EAC4 PM2.5, 2019-12-31 15 UTC to 2020-01-01 00 UTC: the Australian Black Summer "
-            "fires. Generated using Copernicus Atmosphere Monitoring Service information 2019-2020.",
+            "fires, with the OpenAQ stations of south-eastern Australia. Generated using Copernicus "
+            "Atmosphere Monitoring Service information 2019-2020.",
             lambda: (open_sample_cams(), None),
             region="SE Australia",
+            stations=_sample_stations,
+            stations_note=f"OpenAQ stations: 24-hour rolling means, not hourly values. {SAMPLE_ATTRIBUTION}",
+        ),
+        Source(
+            "demo-simulation",
+            "Demo world, simulation (synthetic input = coarsened synthetic truth)",
+            "A synthetic PM2.5 world whose 3-hourly 0.75 deg input is its own hourly 0.25 deg truth "
+            "coarsened: this measures downscaling. 2024-03-01 to 2024-03-04, generated once, then cached.",
+            _demo(exact=True),
+            input_label="synthetic input",
+            truth_label="synthetic truth",
+            input_kind="coarsened truth",
+            training_name="synthetic:0",
+        ),
+        Source(
+            "demo",
+            "Demo world, with CAMS-like errors (synthetic)",
+            "The same synthetic world, its input a second model with displaced and biased sources, as CAMS is "
+            "against GEOS-CF: no downscaler can remove those errors. Generated once, then cached.",
+            _demo(exact=False),
+            input_label="synthetic input",
+            truth_label="synthetic truth",
+            input_kind="a second model with its own errors",
+            training_name="synthetic:0",
         ),
     ]
 
@@ -155,7 +219,17 @@ def folder_source(folder: Path, root: Path) -> Source | None:
     mode = "CAMS input" if cams_files else "simulation from GEOS-CF"
     label = f"{folder.name} ({mode}{', with GEOS-CF truth' if cams_files and geoscf_files else ''})"
     description = f"{len(cams_files)} CAMS and {len(geoscf_files)} GEOS-CF files in {folder}"
-    return Source(f"user:{folder}", label, description, load, problems)
+    if cams_files:
+        return Source(f"user:{folder}", label, description, load, problems)
+    return Source(
+        f"user:{folder}",
+        label,
+        description,
+        load,
+        problems,
+        input_label="coarsened GEOS-CF input",
+        input_kind="coarsened truth",
+    )
 
 
 def _unreadable(problems: list[str]) -> Callable[[], tuple[xr.Dataset, xr.Dataset | None]]:

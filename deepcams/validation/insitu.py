@@ -115,7 +115,9 @@ def match_stations(
     if window == "rolling24":
         per_day = round(24 / step)
         regular = pd.date_range(times[0], times[-1], freq=pd.Timedelta(hours=step))
-        frame = frame.reindex(regular).rolling(per_day, min_periods=int(np.ceil(min_coverage * per_day))).mean()
+        frame = (
+            frame.reindex(regular).rolling(per_day, min_periods=int(np.ceil(min_coverage * per_day))).mean()
+        )
     elif window == "daily":
         frame = _daily(frame, timezone, 24 / step, min_coverage)
         observed = _daily(observed, timezone, 24, min_coverage)
@@ -149,11 +151,12 @@ class ValidationResult:
         return f"{self.interpolation}; {averaging}; bias = product - station, ug m-3; NMB..MFE in %"
 
     def to_text(self) -> str:
-        fmt = {name: "{:.3f}".format for name in ("r", "fac2", "ioa", "mqi", "mqi90")} | {
-            name: "{:.2f}".format for name in ("rmse", "mae")
-        } | {name: "{:+.1f}".format for name in ("bias", "nmb", "mfb")} | {
-            name: "{:.1f}".format for name in ("nme", "mfe")
-        }
+        fmt = (
+            {name: "{:.3f}".format for name in ("r", "fac2", "ioa", "mqi", "mqi90")}
+            | {name: "{:.2f}".format for name in ("rmse", "mae")}
+            | {name: "{:+.1f}".format for name in ("bias", "nmb", "mfb")}
+            | {name: "{:.1f}".format for name in ("nme", "mfe")}
+        )
         lines = [f"In-situ validation ({self.describe()})", "", "overall:"]
         lines.append(self.overall.to_string(index=False, formatters=fmt))
         if not self.per_class.empty:
@@ -200,7 +203,11 @@ def _no_match(name: str, product: xr.Dataset, stations: pd.DataFrame, window: st
         f"({stations['time'].min():%Y-%m-%d %H:%M} .. {stations['time'].max():%Y-%m-%d %H:%M} UTC), none has "
         f"values inside its region (lat {lat.min():g}..{lat.max():g}, lon {lon.min():g}..{lon.max():g}) at its "
         f"times ({times.min():%Y-%m-%d %H:%M} .. {times.max():%Y-%m-%d %H:%M})"
-        + ("" if window == "hourly" else f" with the {window} window's coverage ({MIN_COVERAGE:.0%} of its values)")
+        + (
+            ""
+            if window == "hourly"
+            else f" with the {window} window's coverage ({MIN_COVERAGE:.0%} of its values)"
+        )
     )
 
 
@@ -232,7 +239,9 @@ def validate(
         all_pairs.append(pairs.assign(product=name))
         rows = [
             {"product": name, "station": station, "name": label, "station_class": kind, **_score(group)}
-            for (station, label, kind), group in pairs.groupby(["station", "name", "station_class"], sort=True)
+            for (station, label, kind), group in pairs.groupby(
+                ["station", "name", "station_class"], sort=True
+            )
         ]
         per_station += rows
         stations_mqi = pd.DataFrame(rows)

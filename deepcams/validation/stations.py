@@ -134,7 +134,9 @@ def _mapping(columns: dict[str, str], have: list[str], path: Path) -> dict:
         raise DeepcamsError(f"column mapping lacks {', '.join(missing_keys)} (needs time, lat, lon, value)")
     absent = [column for column in columns.values() if column not in have]
     if absent:
-        raise DeepcamsError(f"{path}: no column {', '.join(map(repr, absent))} (columns: {', '.join(have[:12])})")
+        raise DeepcamsError(
+            f"{path}: no column {', '.join(map(repr, absent))} (columns: {', '.join(have[:12])})"
+        )
     return dict(columns)
 
 
@@ -146,7 +148,9 @@ def _factors(units: pd.Series, path: Path) -> np.ndarray:
         table[unit] = next((factor for pattern, factor in _UNITS if pattern.match(text)), None)
     wrong = sorted(str(u) for u, factor in table.items() if factor is None)
     if wrong:
-        raise DeepcamsError(f"{path}: PM2.5 in {', '.join(wrong)}; only mass concentrations (µg/m³) are accepted")
+        raise DeepcamsError(
+            f"{path}: PM2.5 in {', '.join(wrong)}; only mass concentrations (µg/m³) are accepted"
+        )
     return units.map(table).to_numpy(dtype="float64")
 
 
@@ -166,7 +170,9 @@ def _utc(values: pd.Series, column: str, path: Path) -> pd.Series:
 def _flat(table: pd.DataFrame) -> pd.Series:
     """Rows inside a run of FLAT_HOURS or more identical consecutive values at one station."""
     ordered = table.sort_values(["station", "time"])
-    new_run = (ordered["pm25"] != ordered["pm25"].shift()) | (ordered["station"] != ordered["station"].shift())
+    new_run = (ordered["pm25"] != ordered["pm25"].shift()) | (
+        ordered["station"] != ordered["station"].shift()
+    )
     run = new_run.cumsum()
     length = run.map(run.value_counts())
     return (length >= FLAT_HOURS).reindex(table.index)
@@ -255,6 +261,18 @@ def describe_quality(quality: dict[str, int], rows: int) -> str:
     if not parts:
         return f"all {rows} rows passed quality control"
     return f"dropped {sum(quality.values())} of {rows} rows: " + ", ".join(parts)
+
+
+SAMPLE_STATIONS = Path(__file__).resolve().parents[1] / "data" / "openaq_black_summer.csv"
+SAMPLE_ATTRIBUTION = (
+    "OpenAQ; NSW Department of Planning and Environment; ACT Health; EPA Victoria (CC BY 4.0)"
+)
+
+
+def open_sample_stations() -> pd.DataFrame:
+    """The packaged real stations of the CAMS sample's days (Black Summer 2019-12-31 .. 2020-01-01, 24-hour
+    rolling means); attribute `SAMPLE_ATTRIBUTION` wherever shown."""
+    return read_stations(SAMPLE_STATIONS)
 
 
 def read_openaq(path: str | os.PathLike) -> pd.DataFrame:

@@ -41,6 +41,9 @@ def plot_target(result: ValidationResult, title: str | None = None):
         ax.scatter(mine["x"], mine["y"], marker=marker, s=30, alpha=0.75, label=label)
     ax.set_xlim(-reach, reach)
     ax.set_ylim(-reach, reach)
+    if reach > 5:  # far stations would squeeze the circle to a dot: linear inside 1, logarithmic beyond
+        ax.set_xscale("symlog", linthresh=1.0)
+        ax.set_yscale("symlog", linthresh=1.0)
     ax.set_aspect("equal")
     ax.set_xlabel("CRMSE / (β RMS_U)   (left: R dominates, right: σ dominates)")
     ax.set_ylabel("bias / (β RMS_U)")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from deepcams.covariates import covariates
 from deepcams.errors import DeepcamsError
 from deepcams.grids import CAMS, GEOSCF, coarsen, take
 from deepcams.io.conventions import check_canonical
@@ -33,6 +34,7 @@ class Field:
     lon: np.ndarray  # longitude of each coarse column (local solar time for the temporal stage)
     utc0: float  # hour of the day (UTC) of the first frame
     weight: float = 1.0  # sampling weight per cell-frame (sources are mixed by share, not by size)
+    covariates: np.ndarray | None = None  # (len(COVARIATES), 3h, 3w): the static surface of the fine pixels
 
 
 def _hours(ds: xr.Dataset) -> np.ndarray:
@@ -46,7 +48,8 @@ def _utc0(ds: xr.Dataset) -> float:
 
 
 def band_fields(ds: xr.Dataset, bands: Sequence[Band], name: str) -> list[Field]:
-    """Coarsen GEOS-CF-like data and cut aligned coarse/fine arrays for each longitude band [W, E).
+    """Coarsen GEOS-CF-like data and cut aligned coarse/fine arrays (and the fine pixels' covariates)
+    for each longitude band [W, E).
 
     Only CAMS cells whose whole 3 x 3 block lies inside the band are kept, so no truth pixel of one band
     is seen by another; the half pole cells are left out (their blocks are not 3 x 3).
@@ -74,7 +77,9 @@ def band_fields(ds: xr.Dataset, bands: Sequence[Band], name: str) -> list[Field]
         fine_lat = (lat_c[:, None] + offsets).ravel()
         fine_lon = (lon_band[:, None] + offsets).ravel()
         f = take(ds["pm25"], GEOSCF, fine_lat, fine_lon).values.astype("float32")
-        fields.append(Field(f"{name} lon {west:g}..{east:g}", c, f, _hours(ds), lon_band, _utc0(ds)))
+        surface = covariates(fine_lat, fine_lon).copy()  # writable: torch shares it
+        label = f"{name} lon {west:g}..{east:g}"
+        fields.append(Field(label, c, f, _hours(ds), lon_band, _utc0(ds), covariates=surface))
     return fields
 
 

@@ -27,7 +27,7 @@ from deepcams.models.training.data import Field
 from deepcams.models.training.log import append_row
 from deepcams.models.training.loss import loss_fn
 from deepcams.models.training.resume import fingerprint, load_state, save_state
-from deepcams.models.training.sampling import SAMPLERS
+from deepcams.models.training.sampling import SAMPLERS, covariate_inputs
 from deepcams.models.training.validation import VALIDATORS
 from deepcams.models.transform import AsinhTransform
 from deepcams.recipes import DEFAULTS, SEED
@@ -107,7 +107,7 @@ def train(config: TrainConfig, train_fields: list[Field], val_fields: list[Field
             batch = [t.to(device) for t in sample(train_fields, rng, config.batch, config.patch)]
             with autocast(device):
                 if config.stage == "ssr":
-                    pred = model(transform.forward(batch[0]))
+                    pred = model(transform.forward(batch[0]), *covariate_inputs(model, batch[1]))
                 else:
                     frames, base, t, solar, _ = batch
                     pred = model(transform.forward(frames), transform.forward(base), t, solar)

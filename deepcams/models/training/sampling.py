@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from deepcams.covariates import COVARIATES
 from deepcams.errors import DeepcamsError
 from deepcams.grids import FACTOR
 from deepcams.methods.temporal import keys_cubic
@@ -39,21 +40,32 @@ def _pick(fields: list[Field], rng: np.random.Generator, patch: int) -> tuple[Fi
 
 
 def sample_spatial(fields: list[Field], rng: np.random.Generator, batch: int, patch: int):
-    """A batch of coarse patches (B, 1, p, p) and their truth (B, 1, 3p, 3p), free of NaN."""
-    xs, ys = [], []
+    """A batch of coarse patches (B, 1, p, p), their fine pixels' covariates (B, len(COVARIATES), 3p, 3p)
+    and their truth (B, 1, 3p, 3p), free of NaN; all three flipped and turned alike."""
+    xs, covs, ys = [], [], []
     for _ in range(100 * batch):
         field_, r, c = _pick(fields, rng, patch)
         k = int(rng.integers(field_.coarse.shape[0]))
         x = field_.coarse[k, r : r + patch, c : c + patch]
-        y = field_.fine[k, FACTOR * r : FACTOR * (r + patch), FACTOR * c : FACTOR * (c + patch)]
+        fine = (slice(FACTOR * r, FACTOR * (r + patch)), slice(FACTOR * c, FACTOR * (c + patch)))
+        y = field_.fine[k][fine]
         if np.isnan(x).any() or np.isnan(y).any():
             continue
-        x, y = _augment([x, y], rng, rotate=True)
+        surface = field_.covariates if field_.covariates is not None else np.zeros((0, *field_.fine.shape[-2:]))
+        x, cov, y = _augment([x, surface[(slice(None), *fine)].astype("float32"), y], rng, rotate=True)
         xs.append(x)
+        covs.append(cov)
         ys.append(y)
         if len(xs) == batch:
-            return torch.from_numpy(np.stack(xs)[:, None]), torch.from_numpy(np.stack(ys)[:, None])
+            stack = lambda a: torch.from_numpy(np.stack(a))  # noqa: E731
+            return stack(xs)[:, None], stack(covs), stack(ys)[:, None]
     raise DeepcamsError("could not find NaN-free training patches; check the training bands")
+
+
+def covariate_inputs(model, surface: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """The channels of `surface` (all of COVARIATES) that `model` takes: none for a network without."""
+    names = getattr(model, "covariates", ())
+    return (surface[:, [COVARIATES.index(name) for name in names]],) if names else ()
 
 
 def intervals(hours: np.ndarray, step: float = STEP_HOURS) -> list[tuple[tuple[int, int, int, int], int]]:
@@ -82,9 +94,13 @@ def temporal_example(field_: Field, taps, target: int, rows: slice, cols: slice,
     return frames, base.astype("float32"), t, solar, field_.coarse[target, rows, cols]
 
 
+SOLAR_DROPOUT = 0.25  # share of temporal examples without the time of day: inference may lack it
+
+
 def sample_temporal(fields: list[Field], rng: np.random.Generator, batch: int, patch: int):
     """Batches (frames, cubic base, t, solar time, truth at t) of CAMS-grid patches, flipped at random
-    (never turned or time-reversed: the daily cycle runs one way, along longitude)."""
+    (never turned or time-reversed: the daily cycle runs one way, along longitude). A share of the
+    examples (SOLAR_DROPOUT) comes without the time of day (zeros), as inference without times has it."""
     usable = [f for f in fields if intervals(f.hours)]
     if not usable:
         raise DeepcamsError(
@@ -101,6 +117,8 @@ def sample_temporal(fields: list[Field], rng: np.random.Generator, batch: int, p
         if np.isnan(frames).any() or np.isnan(truth).any():
             continue
         frames, base, solar, truth = _augment([frames, base, solar, truth], rng, rotate=False)
+        if rng.random() < SOLAR_DROPOUT:
+            solar = np.zeros_like(solar)
         examples.append((frames, base[None], t, solar, truth[None]))
         if len(examples) == batch:
             frames, base, t, solar, truth = zip(*examples, strict=True)

@@ -16,7 +16,7 @@ from deepcams.metrics import scores
 from deepcams.models.inference import autocast, conserve_multiplicative
 from deepcams.models.training.data import Field
 from deepcams.models.training.loss import loss_fn
-from deepcams.models.training.sampling import intervals, temporal_example
+from deepcams.models.training.sampling import covariate_inputs, intervals, temporal_example
 
 TEMPORAL_MARGIN = 4  # CAMS cells left out at the band edges in temporal validation
 
@@ -33,8 +33,9 @@ def validate_spatial(model, transform, fields: list[Field], device) -> dict[str,
     preds, conserved, bicubic, truths, losses = [], [], [], [], []
     for f in fields:
         x = torch.from_numpy(f.coarse[:, None]).to(device)
+        surface = torch.from_numpy(f.covariates)[None].expand(x.shape[0], -1, -1, -1).to(device)
         with autocast(device):
-            y = model(transform.forward(x)).float()
+            y = model(transform.forward(x), *covariate_inputs(model, surface)).float()
         truth = torch.from_numpy(f.fine[:, None]).to(device)
         losses.append(float(loss_fn(y, truth, transform, FACTOR * m)))
         pred = torch.clamp(transform.inverse(y), min=0)[:, 0].cpu().numpy()

@@ -1,0 +1,57 @@
+"""The served page: one `Dashboard` in a template per browser session.
+
+`panel serve app` (the repository's app/main.py) and `deepcams app` (an installed package) serve the same
+`page`; data, stations, models and coastlines load once per server process inside the library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import panel as pn
+
+from deepcams.dashboard.comparison import prepare_in_background
+from deepcams.dashboard.dashboard import Dashboard
+from deepcams.sources import AppOptions
+
+TITLE = "deepcams: CAMS PM2.5 downscaled to 0.25 deg hourly"
+ROUTE = "app"  # the URL path, as `panel serve app` names it after the folder
+
+
+def page(options: AppOptions) -> pn.template.BootstrapTemplate:
+    """One session's page: the controls in the sidebar, the comparison in the main area.
+
+    The datasets open in the background at the first page (the demo world is generated once); the page
+    opens on a comparison, running the controls' default request as soon as it is loaded.
+    """
+    pn.extension(notifications=True, sizing_mode="stretch_width")
+    prepare_in_background(options.roots)
+    dashboard = Dashboard(roots=options.roots, stations=options.stations)
+    pn.state.onload(dashboard.start)
+    return pn.template.BootstrapTemplate(
+        title=TITLE,
+        sidebar=[dashboard.controls()],
+        main=[dashboard.main()],
+        sidebar_width=340,
+    )
+
+
+def serve(
+    options: AppOptions,
+    port: int = 5006,
+    address: str = "localhost",
+    allow_websocket_origin: Sequence[str] = (),
+    show: bool = False,
+) -> None:
+    """Serve `page` at http://ADDRESS:PORT/app until interrupted, with the JavaScript from the server itself
+    (no CDN: the page works offline, as under `panel serve`)."""
+    origins = [*allow_websocket_origin, f"localhost:{port}", f"127.0.0.1:{port}", f"{address}:{port}"]
+    pn.serve(
+        {ROUTE: lambda: page(options)},
+        port=port,
+        address=address,
+        websocket_origin=list(dict.fromkeys(origins)),
+        show=show,
+        title=TITLE,
+        verbose=False,
+    )

@@ -1,0 +1,144 @@
+"""Issue 12's dashboard fixes, one test each: the opening view's parts, projections, exports, labels."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+
+import numpy as np
+import pandas as pd
+import panel as pn
+import pytest
+from bokeh.core.validation.check import check_integrity
+from bokeh.document import Document
+from PIL import Image
+
+from deepcams.dashboard import Comparison, Dashboard, MapGrid
+from deepcams.dashboard.cache import ResultCache
+from deepcams.dashboard.comparison import TRUTH
+from deepcams.dashboard.maps import HOUR_INTERVAL_MS
+from deepcams.dashboard.projections import PLATE_CARREE, PROJECTIONS, lon_formatter
+
+
+def make(**params) -> Comparison:
+    return Comparison(cache=ResultCache(), **params)
+
+
+def test_switching_datasets_raises_no_false_error_and_clears_the_status():
+    dashboard = Dashboard(comparison=make(dataset="sample-simulation", methods=["bicubic-linear"]))
+    asyncio.run(dashboard._run())
+    assert dashboard.status_line.object.startswith("Ran ")
+    dashboard.comparison.dataset = "sample-real"
+    assert dashboard.comparison.problem == "" and not dashboard.alert.visible
+    assert dashboard.status_line.object == ""  # no stale "Ran ... on BOX"
+    assert "no truth" in dashboard.caption.object
+
+
+def test_availability_names_the_last_day_and_the_dataset_help_is_its_description():
+    dashboard = Dashboard(comparison=make(dataset="sample-real", methods=["bicubic-linear"]))
+    assert "2020-01-01 00:00" in dashboard.availability.object
+    assert dashboard.widgets["dataset"].description == dashboard.comparison.source.description
+    assert isinstance(dashboard.widgets["device"], pn.widgets.Select)
+
+
+def test_the_tapped_point_resets_when_the_region_changes_and_is_marked():
+    dashboard = Dashboard(comparison=make(dataset="sample-real", methods=["bicubic-linear"]))
+    dashboard.comparison.run()
+    dashboard.maps._tapped(148.0, -35.0)
+    assert dashboard.selection.point == (148.0, -35.0)
+    marker = dashboard.maps._marker(dashboard.selection.point)
+    assert len(marker) == 1
+    dashboard.comparison.region = "Europe"
+    assert dashboard.selection.point is None and "°" in dashboard.series.title().object
+
+
+def test_png_gif_and_csv_exports_are_named_and_readable():
+    dashboard = Dashboard(comparison=make(dataset="sample-real", methods=["bicubic-linear"]))
+    dashboard.comparison.run()
+    dashboard.selection.hour = 2
+    assert dashboard.png.filename == "deepcams_se-australia_20191231T17.png"
+    gif = Image.open(dashboard._gif())
+    assert gif.format == "GIF" and gif.n_frames == len(dashboard.comparison.hours) == 10
+    dashboard.maps._tapped(148.0, -35.0)
+    csv = dashboard._csv().getvalue().decode()
+    assert "35.00°S, 148.00°E" in csv
+    table = pd.read_csv(io.StringIO(csv), comment="#", index_col=0)
+    assert list(table.columns) == ["CAMS input", "bicubic-linear"] and len(table) == 10
+
+
+def test_no_bokeh_validation_warning_on_the_page():
+    dashboard = Dashboard(comparison=make(dataset="sample-real", methods=["bicubic-linear"]))
+    dashboard.comparison.run()
+    root = pn.Row(dashboard.controls(), dashboard.main()).get_root(Document())
+    issues = check_integrity(root.references())
+    assert [i.code for i in issues.warning + issues.error] == []
+
+
+def test_every_projection_draws_and_taps_come_back_in_lon_lat():
+    c = make(dataset="sample-real", methods=["bicubic-linear"])
+    c.run()
+    maps = MapGrid(comparison=c)
+    for name in PROJECTIONS:
+        maps.projection = name
+        assert maps.images and maps._pane.object is not None
+        x, y = maps._points_plane([148.0], [-35.0])
+        lon, lat = maps.to_lonlat(x[0], y[0])
+        assert (lon, lat) == pytest.approx((148.0, -35.0), abs=1e-6), name
+        frame = maps.images[0][()]
+        assert np.isfinite(frame.data["pm25"]).any()
+    maps.projection = PLATE_CARREE
+
+
+def test_across_the_antimeridian_the_axis_reads_170_w():
+    c = make(dataset="sample-real", region="Pacific (across 180)", methods=["bilinear-linear"])
+    c.run()
+    maps = MapGrid(comparison=c)
+    assert maps._central() == 180.0
+    code = lon_formatter(180.0).code
+    assert "tick + 180.0 + 540" in code  # x = 10 -> lon 190 -> "170°W"
+    assert ((10 + 180 + 540) % 360) - 180 == -170
+    lon, _ = maps.to_lonlat(10.0, 0.0)
+    assert lon == 190.0  # on the field's own axis (150..210)
+
+
+def test_the_hour_player_runs_at_four_frames_a_second():
+    assert 1000 / HOUR_INTERVAL_MS >= 4
+    c = make(dataset="sample-real", methods=["bicubic-linear"])
+    c.run()
+    maps = MapGrid(comparison=c)
+    started = time.perf_counter()
+    for hour in range(len(c.hours)):
+        maps.selection.hour = hour
+        for image in maps.images:
+            image[()]
+    assert (time.perf_counter() - started) / len(c.hours) < HOUR_INTERVAL_MS / 1000
+
+
+def test_cancel_frees_the_page_within_two_seconds_and_the_bar_moves():
+    dashboard = Dashboard(comparison=make(dataset="sample-simulation", region="Global", methods=["deepcams"]))
+    seen = []
+
+    async def run_then_cancel():
+        task = asyncio.create_task(dashboard._run())
+        while not dashboard.running:
+            await asyncio.sleep(0.01)
+        for _ in range(20):  # the bar is busy (-1) or filling while the run works
+            seen.append(dashboard.progress.value)
+            await asyncio.sleep(0.05)
+        pressed = time.perf_counter()
+        dashboard.cancel_button.clicks += 1
+        await task
+        return time.perf_counter() - pressed
+
+    assert asyncio.run(run_then_cancel()) < 2.0
+    assert "cancelled" in dashboard.alert.object and dashboard.comparison.results == {}
+    assert seen and all(v == -1 or v > 0 for v in seen) and dashboard.progress.visible is False
+
+
+def test_truth_keeps_its_place_with_three_methods():
+    c = make(dataset="sample-simulation", methods=["bicubic-linear", "bilinear-linear", "nearest-nearest"])
+    c.run()
+    maps = MapGrid(comparison=c)
+    assert [p.field for p in maps.panels()][:2] == ["CAMS input", TRUTH]
+    assert maps.title(maps.panels()[0]) == "coarsened GEOS-CF input"
