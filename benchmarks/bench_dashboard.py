@@ -7,6 +7,10 @@
 2. Pan/zoom: a global 0.25 deg run (721 x 1440 per map) shown by `MapGrid` and rendered to a Bokeh document
    as the server does for a page; then zoom/pan events on the maps' RangeXY streams, timing the server's
    re-rasterization and plot update per event (the work behind one pan/zoom gesture in the browser).
+3. Pages at once (`--pages 8`, needs Debian's chromium and Playwright): `panel serve app` with that many
+   browser pages each running a region-day downscale at once (the server runs two at a time, the others
+   wait in line): time until all complete, how soon a new page is usable and a tap answered meanwhile, and
+   the server's memory before, at its peak and after the pages close. tests/test_app_browser.py runs four.
 The browser-side figures (first map after the page opens, runs seen in the page) come from
 tests/test_app_browser.py, which writes tests/artifacts/browser-timings.json.
 """
@@ -14,8 +18,13 @@ tests/test_app_browser.py, which writes tests/artifacts/browser-timings.json.
 from __future__ import annotations
 
 import argparse
+import os
+import socket
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import holoviews as hv
 import panel as pn
@@ -65,14 +74,110 @@ def pan_zoom(repeats: int) -> None:
     )
 
 
+def rss_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
+
+
+def wait_for(page, condition, timeout: float) -> float:
+    began = time.perf_counter()
+    while not condition():
+        if time.perf_counter() - began > timeout:
+            raise TimeoutError(f"no answer in {timeout:.0f} s")
+        page.wait_for_timeout(50)
+    return time.perf_counter() - began
+
+
+def text(page, css: str) -> str:
+    return " ".join(page.locator(css).all_inner_texts())
+
+
+def pages_at_once(count: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    panel = Path(sys.executable).with_name("panel")
+    root = Path(__file__).resolve().parents[1]
+    server = subprocess.Popen(
+        [str(panel), "serve", "app", "--port", str(port), "--address", "127.0.0.1"],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "BOKEH_RESOURCES": "server"},
+    )
+    url = f"http://127.0.0.1:{port}/app"
+    regions = ["East Asia", "Europe", "Pacific (across 180)", "North America", "Africa", "South America"]
+    methods = ["nearest-nearest", "bicubic-pchip", "conservative-linear", "bilinear-linear", "bicubic-cubic"]
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+            )
+
+            def usable_page():
+                page = browser.new_page(viewport={"width": 1200, "height": 900})
+                began = time.perf_counter()
+                page.goto(url, timeout=600_000)
+                page.wait_for_selector(".maps canvas", state="attached", timeout=600_000)
+                return page, time.perf_counter() - began
+
+            warm, _ = usable_page()
+            wait_for(warm, lambda: text(warm, ".status-line p").startswith("Ran "), 600)
+            warm.close()
+            pages = []
+            for k in range(count):
+                page, _ = usable_page()
+                wait_for(page, lambda page=page: text(page, ".status-line p").startswith("Ran "), 600)
+                page.locator(".w-dataset select").select_option(
+                    label="Demo world, with CAMS-like errors (synthetic)"
+                )
+                page.locator(".w-region select").select_option(regions[k % len(regions)])
+                page.get_by_text(methods[k % len(methods)], exact=True).click()
+                pages.append(page)
+            pages[-1].wait_for_timeout(3000)  # the last page's preview settles
+            start_mib = rss_mib(server.pid)
+            began = time.perf_counter()
+            for page in pages:
+                page.locator(".run button").click()
+            fresh, new_page_s = usable_page()
+            before = text(pages[0], ".series-title h3")
+            box = pages[0].locator(".maps canvas").first.bounding_box()
+            pages[0].mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.4)
+            tap_s = wait_for(pages[0], lambda: text(pages[0], ".series-title h3") != before, 600)
+            peak = start_mib
+            for page in pages:
+                wait_for(page, lambda page=page: text(page, ".status-line p").startswith("Ran "), 1200)
+                peak = max(peak, rss_mib(server.pid))
+            runs_s = time.perf_counter() - began
+            for page in [fresh, *pages]:
+                page.close()
+            time.sleep(45)  # sessions end once their pages have gone ~15-30 s (bokeh's unused-session check)
+            browser.close()
+        print(f"{count} pages, each a region-day run at once (two run at a time, the others wait in line):")
+        print(
+            f"  all complete in {runs_s:.1f} s; meanwhile a new page usable in {new_page_s:.1f} s, a tap answered in {tap_s:.2f} s"
+        )
+        print(
+            f"  server memory {start_mib:.0f} MiB before, {peak:.0f} MiB at most, {rss_mib(server.pid):.0f} MiB after closing"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--methods", default="bicubic-linear", help="comma-separated methods for the run")
     parser.add_argument("--region", default="Europe")
     parser.add_argument("--repeats", type=int, default=12)
+    parser.add_argument("--pages", type=int, default=0, help="browser pages running at once (0: skip)")
     args = parser.parse_args()
     run_region_day(args.methods.split(","), args.region)
     pan_zoom(args.repeats)
+    if args.pages:
+        pages_at_once(args.pages)
 
 
 if __name__ == "__main__":

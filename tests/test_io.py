@@ -1,6 +1,10 @@
 """Readers and writers on real files written in each provider's exact conventions."""
 
 import os
+import shutil
+import socket
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -10,7 +14,17 @@ import xarray as xr
 
 import deepcams
 from deepcams import DeepcamsError
-from deepcams.io import open_cams, open_dataset, open_geoscf, open_mat, to_netcdf, to_zarr, units_factor
+from deepcams.io import (
+    open_cams,
+    open_dataset,
+    open_geoscf,
+    open_mat,
+    to_netcdf,
+    to_zarr,
+    units_factor,
+    writers,
+)
+from deepcams.io.probe import netcdf_engine, probe_file
 from deepcams.io.providers import to_cams_netcdf, to_geoscf_netcdf
 
 
@@ -200,3 +214,67 @@ def test_grib_needs_the_optional_cfgrib_extra(tmp_path):
     (tmp_path / "eac4.grib").write_bytes(b"GRIB" + b"\0" * 100)
     with pytest.raises(DeepcamsError, match=r"deepcams\[grib\]"):
         open_cams(tmp_path / "eac4.grib")
+
+
+def test_netcdf3_truncated_inside_its_data_is_refused(tmp_path, cams):
+    """The netCDF C library reads past the end of a cut NetCDF3 file as zeros: the header's offsets
+    are checked against the file size instead."""
+    to_cams_netcdf(cams, tmp_path / "good.nc")
+    with xr.open_dataset(tmp_path / "good.nc") as ds:
+        for fmt in ("NETCDF3_CLASSIC", "NETCDF3_64BIT"):
+            ds.to_netcdf(tmp_path / f"{fmt}.nc", format=fmt, unlimited_dims=["valid_time"])
+            data = (tmp_path / f"{fmt}.nc").read_bytes()
+            assert netcdf_engine(tmp_path / f"{fmt}.nc") == "netcdf4"  # a whole file passes
+            (tmp_path / "cut.nc").write_bytes(data[: len(data) - 100])
+            with pytest.raises(DeepcamsError, match="cut.nc is truncated"):
+                open_cams(tmp_path / "cut.nc")
+
+
+def test_half_precision_is_read_as_float32_without_the_crashing_library(tmp_path, cams):
+    to_cams_netcdf(cams, tmp_path / "good.nc")
+    with xr.open_dataset(tmp_path / "good.nc") as ds:
+        ds = ds.load()
+    ds["pm2p5"] = ds.pm2p5 * 1e9  # in ug m-3: kg m-3 values lie below half precision's range
+    ds["pm2p5"].attrs["units"] = "ug m-3"
+    ds.to_netcdf(tmp_path / "half.nc", engine="h5netcdf", encoding={"pm2p5": {"dtype": "float16"}})
+    assert netcdf_engine(tmp_path / "half.nc") == "h5netcdf"
+    half = open_cams(tmp_path / "half.nc")
+    assert half.pm25.dtype == np.float32
+    np.testing.assert_allclose(half.pm25.values, cams.pm25.values, rtol=1e-3, atol=1e-4)
+
+
+def test_probe_file_reports_instead_of_crashing(tmp_path, cams):
+    to_cams_netcdf(cams, tmp_path / "good.nc")
+    (tmp_path / "junk.nc").write_text("junk")
+    assert probe_file(tmp_path / "good.nc") is None
+    assert "not a NetCDF file" in probe_file(tmp_path / "junk.nc")
+
+
+def test_an_existing_name_with_glob_characters_is_opened_as_it_is(tmp_path, cams):
+    to_cams_netcdf(cams, tmp_path / "cams[1].nc")
+    assert open_cams(tmp_path / "cams[1].nc").sizes == cams.sizes
+
+
+def test_orphan_temporaries_of_dead_writers_are_removed_by_the_next_write(tmp_path, cams):
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    host = socket.gethostname()
+    dead = tmp_path / f".out.nc.{host}.{int(ended.stdout)}.abc123.tmp.nc"  # a writer killed by SIGKILL
+    alive = tmp_path / f".out.nc.{host}.{os.getpid()}.def456.tmp.nc"  # a write in progress
+    elsewhere = tmp_path / f".out.nc.otherhost.{int(ended.stdout)}.ghi789.tmp.nc"  # cannot tell: kept
+    for path in (dead, alive, elsewhere):
+        path.write_bytes(b"partial")
+    to_netcdf(cams, tmp_path / "out.nc")
+    assert sorted(os.listdir(tmp_path)) == sorted(["out.nc", alive.name, elsewhere.name])
+
+
+def test_a_full_disk_is_one_clear_error_and_leaves_nothing(tmp_path, cams, monkeypatch):
+    def full(self, *args, **kwargs):
+        raise RuntimeError("NetCDF: HDF error")  # what netCDF4 raises on ENOSPC: no errno
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", full)
+    monkeypatch.setattr(writers.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(64, 64, 0))
+    with pytest.raises(DeepcamsError, match="no space left on"):
+        to_netcdf(cams, tmp_path / "out.nc")
+    assert os.listdir(tmp_path) == []

@@ -149,17 +149,17 @@ def test_checkpoint_round_trip_and_mismatch(tiny_weights, tmp_path):
     again = tmp_path / "again.safetensors"
     save_checkpoint(again, model, "tsr-flow", transform, {"note": "t"})
     reloaded, _, _ = load_checkpoint(again)
-    x = torch.rand(1, 1, 16, 16)
+    frames, base, solar = torch.rand(1, 4, 16, 16), torch.rand(1, 1, 16, 16), torch.rand(1, 2, 16, 16)
     t = torch.tensor([0.5])
     with torch.no_grad():
-        torch.testing.assert_close(model(x, x.flip(-1), t), reloaded(x, x.flip(-1), t))
+        torch.testing.assert_close(model(frames, base, t, solar), reloaded(frames, base, t, solar))
     with pytest.raises(DeepcamsError, match="holds architecture 'tsr-flow', expected 'ssr-pixel-attention'"):
         load_checkpoint(again, architecture="ssr-pixel-attention")
     with pytest.raises(DeepcamsError, match="expected a 'ssr' model"):
         deepcams_method(ssr_weights=again, tsr_weights=again)
     # weights that do not fit the stated hyperparameters
     wrong = build_model("tsr-flow", {"channels": 4, "flow_layers": 2, "refine_layers": 2})
-    wrong.config = {"channels": 8, "scales": 2}
+    wrong.config = {"channels": 8, "flow_layers": 2, "refine_layers": 2}
     save_checkpoint(tmp_path / "wrong.safetensors", wrong, "tsr-flow", transform)
     with pytest.raises(DeepcamsError, match="do not fit"):
         load_checkpoint(tmp_path / "wrong.safetensors")
@@ -304,7 +304,7 @@ def test_sources_are_mixed_by_share_not_by_size():
     def source(value: float, frames: int) -> Field:
         coarse = np.full((frames, 12, 12), value, dtype="float32")
         fine = np.full((frames, 36, 36), value, dtype="float32")
-        return Field(f"{value:g}", coarse, fine, np.arange(frames, dtype=float))
+        return Field(f"{value:g}", coarse, fine, np.arange(frames, dtype=float), np.zeros(12), 0.0)
 
     small, large = source(1.0, 1), source(2.0, 50)  # 50 times more synthetic-like frames
     fields = mix_by_share([([small], 0.7), ([large], 0.3)])
@@ -448,3 +448,14 @@ def test_shipped_temporal_weights_beat_pchip_on_the_held_out_real_day():
     runs = sequence_runs({**methods, "deepcams": get_method("deepcams")}, held_out)
     rmse = {name: scores(p.ravel(), t.ravel())["rmse"] for name, (p, t) in runs.items()}
     assert rmse["deepcams"] < rmse["pchip"] and rmse["deepcams"] <= 0.85 * rmse["linear"], rmse
+
+
+def test_a_region_is_the_same_cut_of_the_global_run(tiny_weights, real_cams):
+    """The halo covers both stages' reach (the temporal one included), so a box across the antimeridian
+    gets exactly the values of the global run."""
+    method = deepcams_method(**tiny_weights)
+    frames = real_cams.isel(time=[0, 1, 2])
+    whole = deepcams.downscale(frames, method)
+    region = deepcams.downscale(frames, method, bbox="170,-40,-170,-20")
+    cut = deepcams.select_region(whole, "170,-40,-170,-20")
+    np.testing.assert_allclose(region.pm25.values, cut.pm25.values, rtol=1e-5, atol=1e-5)

@@ -33,7 +33,7 @@ def outputs(notebook: nbformat.NotebookNode) -> str:
 def test_quickstart(tmp_path):
     text = outputs(execute("01-quickstart.ipynb", tmp_path))
     assert "output 25 hours of 141 x 209" in text
-    assert "bicubic-linear" in text and "bilinear-linear" in text
+    assert "bicubic-linear" in text and "bilinear-linear" in text and "deepcams" in text
 
 
 @pytest.mark.slow
@@ -41,6 +41,7 @@ def test_dashboard_in_jupyter(tmp_path):
     notebook = execute("02-dashboard-in-jupyter.ipynb", tmp_path)
     text = outputs(notebook)
     assert "['CAMS input', 'bicubic-linear', 'nearest-nearest']" in text
+    assert "deepcams and bicubic-linear downscale" in text  # the opening comparison runs deepcams
     bundles = [out.get("data", {}) for cell in notebook.cells for out in cell.get("outputs", [])]
     assert (
         sum(
@@ -55,3 +56,4 @@ def test_dashboard_in_jupyter(tmp_path):
 def test_real_sample(tmp_path):
     text = outputs(execute("03-real-sample.ipynb", tmp_path))
     assert "bicubic-linear MAE on frame 00: 0.540 ug m-3" in text
+    assert "deepcams MAE on frame 00:" in text  # the package's own model, computed, not quoted

@@ -21,13 +21,20 @@ ROUTE = "app"  # the URL path, as `panel serve app` names it after the folder
 def page(options: AppOptions) -> pn.template.BootstrapTemplate:
     """One session's page: the controls in the sidebar, the comparison in the main area.
 
-    The datasets open in the background at the first page (the demo world is generated once); the page
-    opens on a comparison, running the controls' default request as soon as it is loaded.
+    The datasets open in the background after the first page's comparison (the demo world is generated
+    once); the page
+    opens on a comparison, running the controls' default request as soon as it is loaded; when the page
+    closes (its session ends), its run is cancelled.
     """
     pn.extension(notifications=True, sizing_mode="stretch_width")
-    prepare_in_background(options.roots)
     dashboard = Dashboard(roots=options.roots, stations=options.stations)
-    pn.state.onload(dashboard.start)
+
+    async def opening() -> None:
+        await dashboard.start()
+        prepare_in_background(options.roots)  # after the first comparison, which it would slow down
+
+    pn.state.onload(opening)
+    pn.state.on_session_destroyed(lambda context: dashboard.close())  # a closed page's run is cancelled
     return pn.template.BootstrapTemplate(
         title=TITLE,
         sidebar=[dashboard.controls()],

@@ -35,8 +35,13 @@ INPUT = "CAMS input"  # keys of `Comparison.fields`; the page shows each dataset
 TRUTH = "GEOS-CF truth"
 OPENING_METHODS = ("deepcams", "bicubic-linear")  # the page opens on this comparison
 IN_SAMPLE = "in-sample"  # metrics column: share of the scored pixels a learned method's weights trained on
-# what one request may produce in memory on this server (all methods together), checked before running
-DEFAULT_MAX_REQUEST_BYTES = 1536 * 1024**2
+# the peak memory one run may take on this server (all methods together), checked before running
+DEFAULT_MAX_REQUEST_BYTES = 3 * 1024**3
+# a run's peak memory per byte of one method's output: measured 19-21 for baselines and the learned model
+# (the RSS high-water mark of compute + outcome, Europe to global days), with a margin; tests/test_dashboard.py
+# checks a run stays under the estimate
+PEAK_PER_OUTPUT_BYTE = 24
+RUN_OVERHEAD_BYTES = 64 * 1024**2
 
 RESULTS = ResultCache()  # shared by all sessions of the server process
 
@@ -56,6 +61,26 @@ def prepare_in_background(roots: tuple[Path, ...] = ()) -> threading.Thread:
     thread = threading.Thread(target=prepare, name="deepcams-prepare", daemon=True)
     thread.start()
     return thread
+
+
+def estimate_peak_bytes(output_bytes: int, methods: int, read_bytes: int = 0) -> int:
+    """Peak memory of a run whose methods each give `output_bytes`: the working arrays of one method at a
+    time (downscaling, then cutting the truth and scoring), the results of the others kept meanwhile, and
+    the chunks its input and truth are read in (`chunks_read_bytes`)."""
+    return RUN_OVERHEAD_BYTES + output_bytes * (PEAK_PER_OUTPUT_BYTE + methods - 1) + read_bytes
+
+
+def chunks_read_bytes(data: xr.DataArray | None, start: pd.Timestamp, end: pd.Timestamp) -> int:
+    """Bytes a lazy (dask) `data` materializes to cut the hours `start..end`: every chunk they touch,
+    whole (the demo world's truth comes in chunks of a day of the globe); 0 for data already in memory."""
+    if data is None or data.chunks is None:
+        return 0
+    sizes = data.chunksizes["time"]
+    edges = np.cumsum((0, *sizes))
+    times = pd.DatetimeIndex(data["time"].values)
+    first, last = times.searchsorted(start), times.searchsorted(end, "right")
+    hours = sum(n for n, lo, hi in zip(sizes, edges[:-1], edges[1:], strict=True) if lo < last and hi > first)
+    return hours * data.dtype.itemsize * (data.size // max(data.sizes["time"], 1))
 
 
 class Cancelled(Exception):
@@ -141,7 +166,11 @@ class Comparison(param.Parameterized):
     methods = param.ListSelector(default=list(OPENING_METHODS), objects=[])
     conserve = param.Boolean(True, doc="Learned models: keep the CAMS cell means exactly")
     device = param.Selector(objects=["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"], default="cpu")
-    max_request_bytes = param.Integer(DEFAULT_MAX_REQUEST_BYTES, bounds=(1, None))
+    max_request_bytes = param.Integer(
+        DEFAULT_MAX_REQUEST_BYTES,
+        bounds=(1, None),
+        doc="Peak memory one run may take (`estimate_peak_bytes`)",
+    )
 
     fields = param.Dict(default={}, doc="Name -> (time, lat, lon) DataArray shown on the maps")
     results = param.Dict(default={}, doc="Method -> downscaled Dataset of the last run")
@@ -159,7 +188,8 @@ class Comparison(param.Parameterized):
         station_files: tuple[Path, ...] = (),
         **params,
     ):
-        self.catalog: dict[str, Source] = catalog(tuple(roots))
+        self.roots = tuple(roots)  # the page shows paths relative to these
+        self.catalog: dict[str, Source] = catalog(self.roots)
         self.stations: Stations | None = stations(tuple(station_files))
         self.cache = RESULTS if cache is None else cache
         self._setting_preset = False
@@ -285,12 +315,17 @@ class Comparison(param.Parameterized):
             raise DeepcamsError("the dataset has no input times")
         cams = self.source.cams
         select_times(cams, self.start, self.end)
-        size = estimate_output_bytes(cams, bbox, self.start, self.end) * len(self.methods)
-        if size > self.max_request_bytes:
+        truth = self.source.truth
+        read = sum(
+            chunks_read_bytes(None if d is None else d["pm25"], self.start, self.end) for d in (cams, truth)
+        )
+        output = estimate_output_bytes(cams, bbox, self.start, self.end)
+        peak = estimate_peak_bytes(output, len(self.methods), read)
+        if peak > self.max_request_bytes:
             raise DeepcamsError(
-                f"request too large: {size / 1024**2:,.0f} MiB of output for {len(self.methods)} method(s) "
-                f"(this server allows {self.max_request_bytes / 1024**2:,.0f} MiB); "
-                "choose a smaller region, fewer hours or fewer methods"
+                f"request too large: about {peak / 1024**3:,.1f} GiB of memory at its peak for "
+                f"{len(self.methods)} method(s) (this server allows {self.max_request_bytes / 1024**3:,.1f} GiB "
+                "a run); choose a smaller region, fewer hours or fewer methods"
             )
         return Request(self.dataset, bbox, self.start, self.end, tuple(self.methods), self.options())
 

@@ -1,11 +1,12 @@
 """The dashboard: controls, Run/Cancel with progress, linked maps, time series, metrics and exports.
 
 Composes the components of this package around one `Comparison` (the request and its results) and one
-`Selection` (the hour, point and view the views share). Runs go to a process-wide thread pool
-and the page polls their progress from the event loop, so other sessions and the page stay responsive;
-Cancel frees the page at once (the worker stops at its next step and its result is dropped). The page
-opens on a comparison (`start`). Every problem becomes a one-line notification (and the status line);
-the page never shows a traceback.
+`Selection` (the hour, point and view the views share). Runs wait in a process-wide queue
+(`deepcams.dashboard.runs`, the page shows their place) and the page polls their progress from the event
+loop, so other sessions and the page stay responsive; Cancel, or the page closing (`close`), frees it at
+once (the worker stops at its next step and its result is dropped). The page opens on a comparison
+(`start`). Every problem becomes a one-line notification (and the status line), shown as text
+(`deepcams.dashboard.messages`); the page never shows a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import io
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import panel as pn
@@ -25,14 +25,16 @@ from deepcams.dashboard import coastlines
 from deepcams.dashboard.comparison import Cancelled, Comparison
 from deepcams.dashboard.export import gif_bytes, netcdf_bytes, png_bytes
 from deepcams.dashboard.maps import MapGrid
+from deepcams.dashboard.messages import as_html, as_markdown
 from deepcams.dashboard.overview import Overview
+from deepcams.dashboard.runs import RunQueue
 from deepcams.dashboard.selection import Selection
 from deepcams.dashboard.series import MetricsTable, SeriesChart
 from deepcams.errors import DeepcamsError
 
 log = logging.getLogger(__name__)
-# two workers: the machines this runs on have few cores; further runs queue (and show 0 % until they start)
-EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="deepcams-run")
+# two workers: the machines this runs on have few cores; further runs wait in line (the page shows its place)
+RUNS = RunQueue(workers=2)
 DOWNSCALE_SHARE = 0.8
 BOX_WIDTH = 290  # the sidebar's widgets: two side by side fit the template's 340 px sidebar
 POLL_SECONDS = 0.1  # how often the page looks at a running run's progress and the Cancel button
@@ -55,6 +57,7 @@ class Dashboard(pn.viewable.Viewer):
         self.metrics = MetricsTable(comparison=self.comparison)
         self.overview = Overview(comparison=self.comparison)
         self._cancel = threading.Event()
+        self._closed = False
         c = self.comparison
         self.run_button = pn.widgets.Button(label="Run", color="primary", width=110, css_classes=["run"])
         self.cancel_button = pn.widgets.Button(
@@ -146,11 +149,18 @@ class Dashboard(pn.viewable.Viewer):
     # --- messages ------------------------------------------------------------------------------------
 
     def notify(self, message: str, level: str = "error") -> None:
-        """A visible message: a toast where notifications are enabled, and the alert above the maps."""
+        """A visible message: a toast where notifications are enabled, and the alert above the maps.
+
+        Shown as text (a file name or attribute may hold HTML), server paths relative to their root."""
+        if self._closed:
+            return
+        roots = self.comparison.roots
         if pn.state.notifications is not None:
-            getattr(pn.state.notifications, level)(message, duration=10000)
+            getattr(pn.state.notifications, level)(as_html(message, roots), duration=10000)
         self.alert.param.update(
-            object=message, alert_type="danger" if level == "error" else "info", visible=True
+            object=as_markdown(message, roots),
+            alert_type="danger" if level == "error" else "info",
+            visible=True,
         )
 
     @param.depends("comparison.problem", watch=True)
@@ -166,9 +176,9 @@ class Dashboard(pn.viewable.Viewer):
     def _describe(self) -> None:
         c = self.comparison
         source = c.source
-        self.widgets["dataset"].description = source.description or source.label
+        self.widgets["dataset"].description = as_markdown(source.description or source.label, c.roots)
         try:
-            self.availability.object = f"**Available:** {source.availability()}"
+            self.availability.object = f"**Available:** {as_markdown(source.availability())}"
             for problem in source.problems:
                 self.notify(f"unreadable file skipped: {problem}")
         except DeepcamsError as exc:
@@ -180,7 +190,7 @@ class Dashboard(pn.viewable.Viewer):
             self.notify(str(exc))
             info = ""
         self.method_info.object = (
-            f"**Learned model:** {info}  \n" if info else ""
+            f"**Learned model:** {as_markdown(info, c.roots)}  \n" if info else ""
         ) + f"**Device:** {c.device}"
 
     @param.depends("comparison.request", "comparison.fields", watch=True)
@@ -222,9 +232,10 @@ class Dashboard(pn.viewable.Viewer):
         stations = self.comparison.stations
         if stations is None:
             return
-        lines = [f"**Stations:** {stations.summary()}"]
+        roots = self.comparison.roots
+        lines = [f"**Stations:** {as_markdown(stations.summary(), roots)}"]
         for problem in stations.problems:
-            lines.append(f"unreadable station file: {problem}")
+            lines.append(as_markdown(f"unreadable station file: {problem}", roots))
             self.notify(f"unreadable station file: {problem}")
         self.stations_info.object = "  \n".join(lines)
 
@@ -243,7 +254,6 @@ class Dashboard(pn.viewable.Viewer):
         fraction = [None]  # None until the first step reports: the bar runs as busy (indeterminate)
         self._busy(True)
         began = time.perf_counter()
-        loop = asyncio.get_running_loop()
 
         def work():
             # downscaling fills the bar to DOWNSCALE_SHARE; cutting input and truth and scoring do the rest
@@ -255,21 +265,19 @@ class Dashboard(pn.viewable.Viewer):
             return results, c.outcome(request, results)
 
         previous = self.status_line.object
-        self.status_line.object = f"Running {', '.join(request.methods)} on {request.bbox} ..."
-        future = loop.run_in_executor(EXECUTOR, work)
+        queued = RUNS.submit(work)
+        future = asyncio.wrap_future(queued)
         try:
             while not future.done():
                 if cancel.is_set():  # free the page now; the worker stops at its next step
                     raise Cancelled()
-                done = fraction[0]
-                self.progress.value = -1 if not done else max(int(100 * done), 1)
-                if done is not None and done >= DOWNSCALE_SHARE:
-                    self.status_line.object = "Scoring against the truth and preparing the maps ..."
+                self._show_progress(request, RUNS.place(queued), fraction[0])
                 await asyncio.wait([future], timeout=POLL_SECONDS)
             results, outcome = future.result()
         except Exception as exc:
             self.status_line.object = previous
-            if not future.done():  # left to stop at its next step: its outcome is dropped, unlogged
+            # a waiting run leaves the line; a started one stops at its next step, its outcome dropped, unlogged
+            if not queued.cancel() and not future.done():
                 future.add_done_callback(lambda f: f.cancelled() or f.exception())
             if isinstance(exc, Cancelled):
                 self.notify("run cancelled", "info")
@@ -286,6 +294,25 @@ class Dashboard(pn.viewable.Viewer):
             )
         finally:
             self._busy(False)
+
+    def _show_progress(self, request, place: int, done: float | None) -> None:
+        """The bar and the status line of a run: its place in line while it waits, then its progress."""
+        value = -1 if place or not done else max(int(100 * done), 1)  # -1: busy, no fraction yet
+        if place:
+            status = f"Queued: place {place} in line (the server runs {RUNS.workers} runs at a time) ..."
+        elif done is not None and done >= DOWNSCALE_SHARE:
+            status = "Scoring against the truth and preparing the maps ..."
+        else:
+            status = f"Running {', '.join(request.methods)} on {request.bbox} ..."
+        self.progress.value = value
+        if self.status_line.object != status:
+            self.status_line.object = status
+
+    def close(self) -> None:
+        """The page has gone (its session ended): cancel its run, waiting or started, and show nothing more;
+        the run's memory goes back to the system as its worker stops (`deepcams.dashboard.runs`)."""
+        self._closed = True
+        self._cancel.set()
 
     def _busy(self, running: bool) -> None:
         self.running = running

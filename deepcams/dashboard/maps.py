@@ -36,6 +36,7 @@ from deepcams.dashboard.projections import (
     make_crs,
 )
 from deepcams.dashboard.selection import Selection
+from deepcams.grids import wrap_lon
 
 COLORMAPS = ["inferno", "viridis", "magma", "plasma", "cividis"]  # perceptually uniform
 DIVERGING = "RdBu_r"
@@ -220,7 +221,7 @@ class MapGrid(pn.viewable.Viewer):
             return None
         fields = self.comparison.fields
         west = float(next(iter(fields.values()))["lon"].values[0]) if fields else -180.0
-        return float((lon - west) % 360 + west), float(lat)
+        return float(wrap_lon(lon, west)), float(lat)
 
     def _points_plane(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
         """Points' lon/lat (on the fields' longitude axis) as the maps' plane coordinates."""
@@ -239,7 +240,7 @@ class MapGrid(pn.viewable.Viewer):
     def _plate_x(self, lon: np.ndarray) -> np.ndarray:
         """Plate carrée x of increasing longitudes (may run past 180): kept increasing across the seam."""
         lon = np.asarray(lon, dtype="float64")
-        first = (lon[0] - self._central() + 180.0) % 360.0 - 180.0
+        first = float(wrap_lon(lon[0] - self._central()))
         return first + (lon - lon[0])
 
     def _raster(self, field: xr.DataArray) -> Resampler:

@@ -14,13 +14,14 @@ from deepcams.dashboard.comparison import Comparison
 from deepcams.dashboard.insample import shipped
 from deepcams.dashboard.maps import size_by_frame
 from deepcams.errors import DeepcamsError
+from deepcams.grids import wrap_lon
 
 
 def box_rectangles(
     west: float, south: float, east: float, north: float
 ) -> list[tuple[float, float, float, float]]:
     """The box as rectangles on a -180..180 map: two pieces when it crosses the antimeridian."""
-    west, east = ((west + 180) % 360) - 180, ((east + 180) % 360) - 180
+    west, east = float(wrap_lon(west)), float(wrap_lon(east))
     if east <= west and not (west == -180 and east == -180):
         return [(west, south, 180.0, north), (-180.0, south, east, north)]
     return [(west, south, east if east > west else 180.0, north)]

@@ -15,6 +15,8 @@ import cartopy.crs as ccrs
 import numpy as np
 from bokeh.models import CustomJSTickFormatter
 
+from deepcams.grids import wrap_lon
+
 PLATE_CARREE = "Plate carrée (lon/lat)"
 PROJECTIONS = (
     PLATE_CARREE,
@@ -100,7 +102,7 @@ class Resampler:
         self.y = np.linspace(y0, y1, max(int((y1 - y0) / scale), 2))
         gx, gy = np.meshgrid(self.x, self.y)
         back = ccrs.PlateCarree().transform_points(self.crs, gx.ravel(), gy.ravel())
-        lon = (back[:, 0] - self.lon[0]) % 360 + self.lon[0]  # onto the field's own longitude axis
+        lon = wrap_lon(back[:, 0], self.lon[0])  # onto the field's own longitude axis
         lat = back[:, 1]
         step_lon = (self.lon[-1] - self.lon[0]) / max(self.lon.size - 1, 1) or 1.0
         step_lat = (self.lat[-1] - self.lat[0]) / max(self.lat.size - 1, 1) or 1.0

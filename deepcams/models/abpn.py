@@ -9,9 +9,12 @@ cell i covers fine pixels 3i .. 3i + 2 of a patch). The result is a residual on 
 and nothing pools globally, so tiled inference equals untiled inference.
 
 With `covariates` = N the network also sees the first N static surface fields of
-`deepcams.covariates.COVARIATES` (land, urban, barren fraction) at 0.25 deg: their block means enter the coarse head next to the PM2.5, and a 1 x 1
-encoding of the fine covariates is added to every up-projection's output, where the network works at
-fine resolution. Both reach no further than the PM2.5 input does, so `radius` is unchanged.
+`deepcams.covariates.COVARIATES` (land, urban, barren fraction) at 0.25 deg: their block means enter the
+coarse head next to the PM2.5, and a 1 x 1 encoding of the fine covariates is added to every
+up-projection's output, where the network works at fine resolution. Both reach no further than the PM2.5
+input does, so `radius` is unchanged. Both enter through zero-initialised layers made after all others:
+untrained, a network with covariates is exactly the same seed's network without them, so training moves
+away from it only where they help.
 """
 
 from __future__ import annotations
@@ -101,11 +104,7 @@ class AttentionBackProjection(nn.Module):
         self.config = {"channels": channels, "stages": stages}
         if covariates:  # old checkpoints (no covariates) keep their config
             self.config["covariates"] = covariates
-        count = covariates
-        self.head = nn.Conv2d(1 + count, channels, 3, padding=1)
-        if count:
-            self.encoder = nn.Conv2d(count, channels, 1)
-            self.inject = nn.ModuleList(nn.Conv2d(channels, channels, 1) for _ in range(stages))
+        self.head = nn.Conv2d(1, channels, 3, padding=1)
         self.ups = nn.ModuleList(UpProjection(channels) for _ in range(stages))
         self.downs = nn.ModuleList(DownProjection(channels) for _ in range(stages - 1))
         self.attention = nn.ModuleList(SpatialAttention(channels) for _ in range(stages))
@@ -114,6 +113,14 @@ class AttentionBackProjection(nn.Module):
         # start as the bicubic upsampling: the residual branch begins at zero
         nn.init.zeros_(self.tail.weight)
         nn.init.zeros_(self.tail.bias)
+        if covariates:  # made last, and entering at zero: it starts as the same network without them
+            self.head_covariates = nn.Conv2d(covariates, channels, 3, padding=1, bias=False)
+            self.encoder = nn.Conv2d(covariates, channels, 1)
+            self.inject = nn.ModuleList(nn.Conv2d(channels, channels, 1) for _ in range(stages))
+            for layer in (self.head_covariates, *self.inject):
+                nn.init.zeros_(layer.weight)
+            for layer in self.inject:
+                nn.init.zeros_(layer.bias)
 
     @property
     def radius(self) -> int:
@@ -130,9 +137,11 @@ class AttentionBackProjection(nn.Module):
             if covariates is None or covariates.shape[1] != len(self.covariates):
                 raise DeepcamsError(f"this network needs the covariates {', '.join(self.covariates)}")
             covariates = covariates.to(x.dtype)
-            x = torch.cat([x, F.avg_pool2d(covariates, FACTOR)], dim=1)  # block means: aligned cells
             surface = _act(self.encoder(covariates))
-        low = _act(self.head(x))
+        low = self.head(x)
+        if self.covariates:  # their block means (aligned with the cells) next to the PM2.5
+            low = low + self.head_covariates(F.avg_pool2d(covariates, FACTOR))
+        low = _act(low)
         highs = []
         for k, up in enumerate(self.ups):
             high = up(low)

@@ -27,7 +27,9 @@ def _count(function, *args) -> int:
 def spatial_flops_per_pixel(model: nn.Module) -> float:
     """FLOPs of an S-SR network per GEOS-CF output pixel."""
     x = torch.zeros(1, 1, PROBE_CELLS, PROBE_CELLS)
-    surface = torch.zeros(1, len(getattr(model, "covariates", ())), FACTOR * PROBE_CELLS, FACTOR * PROBE_CELLS)
+    surface = torch.zeros(
+        1, len(getattr(model, "covariates", ())), FACTOR * PROBE_CELLS, FACTOR * PROBE_CELLS
+    )
     extra = (surface,) if surface.shape[1] else ()
     return _count(model, x, *extra) / (FACTOR * FACTOR * PROBE_CELLS**2) + BICUBIC_FLOPS
 

@@ -16,6 +16,7 @@ import json
 import os
 import socket
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -125,7 +126,9 @@ def add_inputs(path: str | os.PathLike, input_files: str) -> None:
     """Record the archive's grown input list (global attribute and consolidated metadata)."""
     group = zarr.open_group(Path(path), mode="r+", zarr_format=2)
     group.attrs["input_files"] = input_files
-    zarr.consolidate_metadata(Path(path), zarr_format=2)
+    with warnings.catch_warnings():  # the records folder is no Zarr node, as intended
+        warnings.filterwarnings("ignore", message="Object at .* is not recognized", category=UserWarning)
+        zarr.consolidate_metadata(Path(path), zarr_format=2)
 
 
 @contextlib.contextmanager

@@ -3,13 +3,15 @@ and one per folder of the user's data roots.
 
 Each entry pairs a CAMS-grid input with an optional GEOS-CF truth. Entries are built once per process
 (`catalog(roots)` is cached), so browser sessions share the data. The browser picks entries by key only:
-paths never come from the page, and files whose real path leaves their root are not listed.
+paths never come from the page, files whose real path leaves their root are not listed, and each file
+is opened in a process of its own before the server opens it (`deepcams.io.probe.probe_file`).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -21,6 +23,7 @@ import xarray as xr
 from deepcams.errors import DeepcamsError
 from deepcams.grids import CAMS, grid_of
 from deepcams.io import open_any, open_cams, open_geoscf
+from deepcams.io.probe import probe_file
 from deepcams.pipeline import simulate
 from deepcams.sources.sample import open_sample_cams, open_sample_geoscf
 from deepcams.synthetic import GENERATOR_VERSION, open_demo
@@ -29,6 +32,7 @@ from deepcams.synthetic import GENERATOR_VERSION, open_demo
 HELD_OUT = "Held-out band of the weights"
 
 DATA_SUFFIXES = (".nc", ".nc4", ".netcdf", ".grib", ".grb", ".grib2")
+PROBE_WORKERS = 4  # the files of a data root opened at once, each in a process of its own
 
 
 @dataclass
@@ -191,9 +195,19 @@ def data_files(folder: Path, root: Path) -> list[Path]:
 
 
 def classify(files: Iterable[Path]) -> tuple[list[Path], list[Path], list[str]]:
-    """Split files into CAMS-grid and GEOS-CF-grid files by content; unreadable ones become problems."""
+    """Split files into CAMS-grid and GEOS-CF-grid files by content; unreadable ones become problems.
+
+    Each file is opened in a process of its own first (`probe_file`): one whose content crashes the
+    NetCDF or HDF5 library (a float16 variable, a corrupt header) is listed as unreadable, and the server
+    that lists it lives on."""
+    files = list(files)
+    with ThreadPoolExecutor(max_workers=PROBE_WORKERS) as pool:
+        reasons = list(pool.map(probe_file, files))
     cams, geoscf, problems = [], [], []
-    for path in files:
+    for path, reason in zip(files, reasons, strict=True):
+        if reason is not None:
+            problems.append(f"{path.name}: {reason}")
+            continue
         try:
             grid = grid_of(open_any(path))
         except DeepcamsError as exc:

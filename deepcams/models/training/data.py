@@ -15,7 +15,7 @@ import xarray as xr
 
 from deepcams.covariates import covariates
 from deepcams.errors import DeepcamsError
-from deepcams.grids import CAMS, GEOSCF, coarsen, take
+from deepcams.grids import CAMS, GEOSCF, coarsen, take, wrap_lon
 from deepcams.io.conventions import check_canonical
 from deepcams.recipes import SEQUENCE_HELD_OUT_HOURS, Band, Split
 from deepcams.sources import TrainingSet
@@ -63,9 +63,12 @@ def band_fields(ds: xr.Dataset, bands: Sequence[Band], name: str) -> list[Field]
     fields = []
     for west, east in bands:
         lon_c = coarse["lon"].values
-        wrapped = (lon_c - west) % 360.0  # the band starts at 0 here, crossing the antimeridian if needed
-        inside = (wrapped - GEOSCF.step >= -1e-6) & (wrapped + GEOSCF.step < (east - west) % 360.0 - 1e-6)
-        if (east - west) % 360.0 == 0:
+        wrapped = (
+            wrap_lon(lon_c, west) - west
+        )  # the band starts at 0 here, crossing the antimeridian if needed
+        width = float(wrap_lon(east, west) - west)
+        inside = (wrapped - GEOSCF.step >= -1e-6) & (wrapped + GEOSCF.step < width - 1e-6)
+        if width == 0:
             inside[:] = True
         cols = np.flatnonzero(inside)
         if cols.size < 8:

@@ -51,7 +51,9 @@ def sample_spatial(fields: list[Field], rng: np.random.Generator, batch: int, pa
         y = field_.fine[k][fine]
         if np.isnan(x).any() or np.isnan(y).any():
             continue
-        surface = field_.covariates if field_.covariates is not None else np.zeros((0, *field_.fine.shape[-2:]))
+        surface = (
+            field_.covariates if field_.covariates is not None else np.zeros((0, *field_.fine.shape[-2:]))
+        )
         x, cov, y = _augment([x, surface[(slice(None), *fine)].astype("float32"), y], rng, rotate=True)
         xs.append(x)
         covs.append(cov)
