@@ -135,9 +135,8 @@ SHIPPED: Mapping[str, Recipe] = MappingProxyType(
             "tsr",
             "tsr-flow",
             {"channels": 24, "flow_layers": 3, "refine_layers": 3},
-            Optimisation(epochs=12, steps=150, batch=16, patch=32, lr=1e-3),
-            data=("sample", f"hourly:{EUROPE_SEQUENCE}", "synthetic"),
-            synthetic_share=0.2,
+            Optimisation(epochs=6, steps=150, batch=16, patch=32, lr=1e-3),
+            data=(f"hourly:{EUROPE_SEQUENCE}",),
         ),
     }
 )

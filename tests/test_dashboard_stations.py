@@ -73,7 +73,7 @@ def test_each_method_map_shows_its_stations_coloured_by_validate_bias(tmp_path):
         np.testing.assert_allclose(layer["bias"], want["bias"])
         np.testing.assert_allclose(layer["rmse"], want["rmse"])
         np.testing.assert_array_equal(layer["n"], want["n"])
-        np.testing.assert_allclose(layer[["lat", "lon"]], [p[1:] for p in PLACES[:3]])
+        np.testing.assert_allclose(layer[["y", "x"]], [p[1:] for p in PLACES[:3]])  # plate carree: lat, lon
     biases = maps.station_layers["bilinear-linear"].data["bias"]
     assert not np.allclose(biases, maps.station_layers["nearest-nearest"].data["bias"])
     low, high = maps.station_layers[METHODS[0]].opts.get().kwargs["clim"]
