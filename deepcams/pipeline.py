@@ -138,7 +138,8 @@ def downscale(
     cams = selected
     region = footprint(bbox, halo=max(method.spatial.halo, 1))
     # the temporal stage reads `radius` cells around each cell it fills: it runs on a wider block, cut back
-    reach = int(getattr(method.temporal, "radius", 0)) if selected.sizes["time"] > 1 else 0
+    fills_hours = selected.sizes["time"] > 1 and step > 1
+    reach = int(getattr(method.temporal, "radius", 0)) if fills_hours else 0
     wider = footprint(bbox, halo=max(method.spatial.halo, 1) + reach)
     fine_lat, fine_lon = region.fine_lat, region.fine_lon
     times = pd.DatetimeIndex(cams["time"].values)

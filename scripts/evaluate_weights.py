@@ -1,7 +1,7 @@
 """Skill of the shipped weights on the held-out real band, in the simulation protocol (docs/model-card.md).
 
 The real GEOS-CF sample's validation band (`deepcams.recipes.SHIPPED_SPLIT`, lon [-60, 0)) was never used
-for training. Scores are computed over the band less 7 deg at each side, so the models' halo stays inside
+for training. Scores are computed over the band less 11 deg at each side, so the models' reach stays inside
 the band too (`deepcams.models.training.evaluation`):
   spatial:   every hourly frame coarsened to the CAMS grid and brought back (the pipeline, one step each)
   temporal:  on the CAMS grid, the 01 and 02 UTC frames from the 00 and 03 UTC ones

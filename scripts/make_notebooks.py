@@ -221,7 +221,7 @@ from deepcams.models.checkpoint import read_metadata
 from deepcams.models.inference import default_weights
 
 west, east = read_metadata(default_weights("ssr"))["training"]["val_band"]
-held_out = f"{west + 7},-60,{east - 7},60"  # 7 deg inside the band: the held-back gaps spread that far
+held_out = f"{west + 11},-60,{east - 11},60"  # 11 deg inside: beyond both stages' reach from the gaps
 deepcams.compare(
     {name: deepcams.select_region(results[name], held_out) for name in ["deepcams", "bicubic-linear"]},
     deepcams.select_region(truth, held_out),

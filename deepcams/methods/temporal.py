@@ -45,17 +45,30 @@ class TemporalBaseline:
         return out
 
 
+def with_linear_edges(frames: np.ndarray) -> np.ndarray:
+    """The frames with one more at each end along axis 0, extrapolated linearly from the two nearest.
+
+    Keys cubic convolution reproduces a straight line exactly, so with these edges two frames give plain
+    linear interpolation and a run's first and last intervals lose nothing to a made-up neighbour.
+    """
+    if frames.shape[0] < 2:
+        return np.concatenate([frames[:1], frames, frames[-1:]])
+    return np.concatenate([2 * frames[:1] - frames[1:2], frames, 2 * frames[-1:] - frames[-2:-1]])
+
+
 def keys_cubic(frames: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """Keys cubic convolution along axis 0 at fractional `positions` (in frame units), edges replicated.
+    """Keys cubic convolution along axis 0 at fractional `positions` (in frame units), edges extended
+    linearly (`with_linear_edges`).
 
     Four frames around each instant, as PCHIP, but not monotone-limited: on real hourly PM2.5 sequences
     it follows curvature better (docs/model-card.md). It can overshoot below 0; callers keep it >= 0.
     """
+    padded = with_linear_edges(np.asarray(frames, dtype="float64"))
     count = frames.shape[0]
-    left = np.minimum(np.floor(positions).astype(int), count - 2)
+    left = np.clip(np.floor(positions).astype(int), 0, max(count - 2, 0))
     frac = positions - left
     out = np.zeros((positions.size,) + frames.shape[1:], dtype="float64")
     for tap in (-1, 0, 1, 2):
         weight = keys_kernel(frac - tap).reshape((-1,) + (1,) * (frames.ndim - 1))
-        out += weight * frames[np.clip(left + tap, 0, count - 1)]
+        out += weight * padded[np.clip(left + tap + 1, 0, count + 1)]
     return out

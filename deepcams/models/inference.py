@@ -23,7 +23,7 @@ from deepcams.grids import FACTOR, Footprint
 from deepcams.methods import MassTally, Method
 from deepcams.methods.spatial import block_means
 from deepcams.methods.spatial import upsample as interpolate_spatial
-from deepcams.methods.temporal import keys_cubic
+from deepcams.methods.temporal import keys_cubic, with_linear_edges
 from deepcams.models.checkpoint import load_checkpoint, sha256
 
 DEFAULT_TILE = 128  # coarse cells per tile side
@@ -174,7 +174,7 @@ class DeepTemporal:
     """Stage 1: 3-hourly CAMS frames (T, h, w) -> hourly frames (1 + (T - 1) * step, h, w).
 
     Each hour between two input frames is the network's correction of the Keys cubic interpolation of the
-    four frames around it (edges replicated where no neighbour frame exists). Where an input cell within
+    four frames around it (extrapolated linearly where no neighbour frame exists). Where an input cell within
     the network's reach (`radius` cells, in any of the four frames) is missing, the output is the cubic
     base itself, so a NaN spreads no further than the base's own footprint: the cell itself.
     """
@@ -206,9 +206,10 @@ class DeepTemporal:
             return out
         r = self.radius
         pad = lambda a: F.pad(a, (r, r, r, r), mode="replicate")  # noqa: E731  (N, C, h, w) tensors
-        missing = np.isnan(frames)
+        extended = with_linear_edges(frames)  # index k + 1 is frame k; the ends are extrapolated
+        missing = np.isnan(extended)
         x = self.transform.forward(
-            pad(torch.from_numpy(np.where(missing, 0.0, frames).astype("float32"))[:, None])
+            pad(torch.from_numpy(np.where(missing, 0.0, extended).astype("float32"))[:, None])
         )
         near_gap = (
             F.max_pool2d(torch.from_numpy(missing.astype("float32"))[:, None], 2 * r + 1, 1, r)[:, 0] > 0
@@ -224,7 +225,7 @@ class DeepTemporal:
         jobs = [(k, j) for k in range(count - 1) for j in range(1, step)]
         for begin in range(0, len(jobs), self.batch):
             chunk = jobs[begin : begin + self.batch]
-            taps = np.array([[min(max(k + d, 0), count - 1) for d in (-1, 0, 1, 2)] for k, _ in chunk])
+            taps = np.array([[k + d for d in (0, 1, 2, 3)] for k, _ in chunk])  # frames k-1 .. k+2
             rows = [k * step + j for k, j in chunk]
             base = self.transform.forward(pad(torch.from_numpy(np.nan_to_num(out[rows]))[:, None]))
             t = torch.tensor([j / step for _, j in chunk], dtype=torch.float32)

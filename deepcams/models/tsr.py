@@ -93,6 +93,8 @@ class TemporalSR(nn.Module):
         # content at p at time t was at p - t * flow in frame 0 and at p + (1 - t) * flow in frame 1
         w0 = warp(frames[:, 1:2], -t * flow)
         w1 = warp(frames[:, 2:3], (1 - t) * flow)
-        speed = flow.square().sum(dim=1, keepdim=True)  # squared: the square root's gradient at rest is infinite
+        speed = flow.square().sum(
+            dim=1, keepdim=True
+        )  # squared: the square root's gradient at rest is infinite
         inputs = torch.cat((frames, base, w0, w1, t.expand_as(base), solar, speed), dim=1)
         return base + self.refine(inputs)

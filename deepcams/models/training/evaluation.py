@@ -2,7 +2,7 @@
 
 Unlike the training log's validation (the networks alone, band edges left out), these runs go through
 `deepcams.downscale`, halo included: they are scored over the validation band less HALO_DEGREES at each
-side, so that the models' halo (8 CAMS cells, 6 deg) stays inside the band too. `truth` is hourly
+side, so that the models' reach (the S-SR halo of 8 CAMS cells plus the T-SR's 6: 10.5 deg) stays inside the band. `truth` is hourly
 GEOS-CF-grid data, e.g. the real sample; scripts/evaluate_weights.py and scripts/compare_ssr.py print
 the tables (docs/model-card.md).
 """
@@ -19,7 +19,7 @@ from deepcams.methods import Method
 from deepcams.pipeline import downscale, simulate
 from deepcams.recipes import SHIPPED_SPLIT, Split
 
-HALO_DEGREES = 7.0
+HALO_DEGREES = 11.0  # the S-SR halo (8 cells) plus the T-SR reach (6 cells): 10.5 deg
 Methods = Mapping[str, Method | str]  # methods by the label their row gets
 
 

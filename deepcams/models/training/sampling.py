@@ -72,16 +72,16 @@ def covariate_inputs(model, surface: torch.Tensor) -> tuple[torch.Tensor, ...]:
 
 def intervals(hours: np.ndarray, step: float = STEP_HOURS) -> list[tuple[tuple[int, int, int, int], int]]:
     """(taps, target) pairs of a frame sequence: `taps` are the frames at -1, 0, 1, 2 input steps of an
-    interval `step` hours long (the outer ones replicate the interval's ends where the sequence has no
-    frame there, as inference does), `target` a frame strictly inside the interval."""
+    interval `step` hours long (an outer one is None where the sequence has no frame there: it is then
+    extrapolated linearly, as inference does), `target` a frame strictly inside the interval."""
     index = {round(float(h), 6): k for k, h in enumerate(hours)}
     out = []
     for a, start in enumerate(hours):
         b = index.get(round(float(start + step), 6))
         if b is None:
             continue
-        before = index.get(round(float(start - step), 6), a)
-        after = index.get(round(float(start + 2 * step), 6), b)
+        before = index.get(round(float(start - step), 6))
+        after = index.get(round(float(start + 2 * step), 6))
         out += [((before, a, b, after), m) for m in range(len(hours)) if start < hours[m] < start + step]
     return out
 
@@ -89,7 +89,13 @@ def intervals(hours: np.ndarray, step: float = STEP_HOURS) -> list[tuple[tuple[i
 def temporal_example(field_: Field, taps, target: int, rows: slice, cols: slice, step: float = STEP_HOURS):
     """Four frames, the cubic base, t, the solar-time maps and the truth of one target frame (numpy)."""
     t = float((field_.hours[target] - field_.hours[taps[1]]) / step)
-    frames = field_.coarse[list(taps), rows, cols]
+    before, a, b, after = taps
+    first, last = field_.coarse[a, rows, cols], field_.coarse[b, rows, cols]
+    outer = (
+        field_.coarse[before, rows, cols] if before is not None else 2 * first - last,
+        field_.coarse[after, rows, cols] if after is not None else 2 * last - first,
+    )
+    frames = np.stack([outer[0], first, last, outer[1]])
     base = np.maximum(keys_cubic(frames, np.array([1.0 + t])), 0.0)[0]
     utc = field_.utc0 + float(field_.hours[target])
     solar = solar_time_features(utc, field_.lon[cols], frames.shape[-2])
