@@ -91,7 +91,9 @@ def test_cubic_in_time_follows_curvature_and_stays_non_negative():
     assert np.abs(linear[interior] - (2.0 + hours[interior] ** 2)).max() > 0.1
     two = frames[:2]  # no neighbours: the linear edges make it linear interpolation exactly
     np.testing.assert_allclose(
-        TemporalBaseline("cubic").interpolate(two, 3), TemporalBaseline("linear").interpolate(two, 3), rtol=1e-6
+        TemporalBaseline("cubic").interpolate(two, 3),
+        TemporalBaseline("linear").interpolate(two, 3),
+        rtol=1e-6,
     )
     spike = np.array([0.0, 0.0, 100.0, 0.0, 0.0])[:, None].astype("float32")
     assert TemporalBaseline("cubic").interpolate(spike, 3).min() >= 0.0  # overshoot below 0 is cut to 0

@@ -444,10 +444,11 @@ def test_shipped_temporal_weights_beat_pchip_on_the_held_out_real_day():
 
     europe = hourly_sequence(str(REALWORLD / "geoschem-europe-2005-01" / "PM25.1h.JAN.OFF.nc4")).data
     held_out = europe.isel(time=slice(europe.sizes["time"] - SEQUENCE_HELD_OUT_HOURS - 3, None))
-    methods = {name: get_method(f"bicubic-{name}") for name in ("linear", "pchip")}
+    methods = {name: get_method(f"bicubic-{name}") for name in ("linear", "pchip", "cubic")}
     runs = sequence_runs({**methods, "deepcams": get_method("deepcams")}, held_out)
     rmse = {name: scores(p.ravel(), t.ravel())["rmse"] for name, (p, t) in runs.items()}
-    assert rmse["deepcams"] < rmse["pchip"] and rmse["deepcams"] <= 0.85 * rmse["linear"], rmse
+    # below pchip, and below the cubic base the network corrects (docs/model-card.md has the figures)
+    assert rmse["deepcams"] < rmse["pchip"] and rmse["deepcams"] < rmse["cubic"] < rmse["linear"], rmse
 
 
 def test_a_region_is_the_same_cut_of_the_global_run(tiny_weights, real_cams):

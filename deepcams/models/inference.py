@@ -174,7 +174,8 @@ class DeepTemporal:
     """Stage 1: 3-hourly CAMS frames (T, h, w) -> hourly frames (1 + (T - 1) * step, h, w).
 
     Each hour between two input frames is the network's correction of the Keys cubic interpolation of the
-    four frames around it (extrapolated linearly where no neighbour frame exists). Where an input cell within
+    four frames around it; an interval without both neighbour frames (a run's first and last, when the
+    input has no context beyond them) is the base itself, extrapolated linearly at the edge. Where an input cell within
     the network's reach (`radius` cells, in any of the four frames) is missing, the output is the cubic
     base itself, so a NaN spreads no further than the base's own footprint: the cell itself.
     """
@@ -222,7 +223,9 @@ class DeepTemporal:
             lon = np.concatenate(
                 [lon[0] - step_lon * np.arange(r, 0, -1), lon, lon[-1] + step_lon * np.arange(1, r + 1)]
             )
-        jobs = [(k, j) for k in range(count - 1) for j in range(1, step)]
+        # only intervals with both neighbour frames: at a run's ends (no context) the extrapolated taps lie
+        # outside what the network learned from, and there the hour is the base (linear for two frames)
+        jobs = [(k, j) for k in range(1, count - 2) for j in range(1, step)]
         for begin in range(0, len(jobs), self.batch):
             chunk = jobs[begin : begin + self.batch]
             taps = np.array([[k + d for d in (0, 1, 2, 3)] for k, _ in chunk])  # frames k-1 .. k+2
