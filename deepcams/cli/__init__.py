@@ -7,7 +7,7 @@ import importlib
 import sys
 
 from deepcams._version import __version__
-from deepcams.cli._options import ArgumentParser
+from deepcams.cli.options import ArgumentParser
 from deepcams.errors import DeepcamsError
 
 # subcommand modules under deepcams.cli, in the order `deepcams --help` lists them

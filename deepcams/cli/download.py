@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from deepcams.cli._options import bbox, plural, timestamp
+from deepcams.cli.options import bbox, plural, timestamp
 from deepcams.download import download_cams, download_geoscf, download_openaq
 from deepcams.download.geoscf import BASE_URL, COLLECTION
 from deepcams.download.openaq import API_URL, KEY_VARIABLE

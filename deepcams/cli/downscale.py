@@ -6,7 +6,7 @@ import argparse
 
 import pandas as pd
 
-from deepcams.cli._options import (
+from deepcams.cli.options import (
     BBOX_HELP,
     add_input_options,
     add_method_options,

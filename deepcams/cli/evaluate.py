@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from deepcams.cli._options import bbox, require_same_grid
+from deepcams.cli.options import bbox, require_same_grid
 from deepcams.io import open_any
 from deepcams.metrics import evaluate, power_spectrum, skill_maps, summarize
 

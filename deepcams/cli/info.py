@@ -7,7 +7,7 @@ import argparse
 import numpy as np
 import pandas as pd
 
-from deepcams.cli._options import add_input_options, open_inputs, plural
+from deepcams.cli.options import add_input_options, open_inputs, plural
 from deepcams.grids import grid_of
 from deepcams.io.readers import expand_paths
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from deepcams.cli._options import (
+from deepcams.cli.options import (
     BBOX_HELP,
     add_method_options,
     at_least,

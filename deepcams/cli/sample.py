@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from deepcams.cli._options import bbox as bbox_type
+from deepcams.cli.options import bbox as bbox_type
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

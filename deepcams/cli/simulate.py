@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from deepcams.cli._options import add_input_options, add_quiet, open_inputs, refuse_overwriting_inputs
+from deepcams.cli.options import add_input_options, add_quiet, open_inputs, refuse_overwriting_inputs
 from deepcams.grids import GEOSCF, require_grid
 from deepcams.io.providers import to_cams_netcdf
 from deepcams.pipeline import simulate
