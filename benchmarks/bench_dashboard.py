@@ -10,7 +10,7 @@
 3. Pages at once (`--pages 8`, needs Debian's chromium and Playwright): `panel serve app` with that many
    browser pages each running a region-day downscale at once (the server runs two at a time, the others
    wait in line): time until all complete, how soon a new page is usable and a tap answered meanwhile, and
-   the server's memory before, at its peak and after the pages close. tests/test_app_browser.py runs four.
+   the server's memory before, at its peak and after the pages close (a load test: not in the test suite).
 The browser-side figures (first map after the page opens, runs seen in the page) come from
 tests/test_app_browser.py, which writes tests/artifacts/browser-timings.json.
 """
