@@ -238,7 +238,7 @@ def test_compare_tap_download_and_error(server, browser, tmp_path):
     page.mouse.down()
     page.mouse.move(x + 60, y + 40, steps=8)
     page.mouse.up()  # a box drawn on the overview map becomes the region
-    wait_until(page, lambda: page.locator(".w-region select").input_value() == "Custom", 20, "the drawn box")
+    wait_until(page, lambda: page.locator(".w-region select").input_value() == "Custom", 60, "the drawn box")
     drawn = [float(page.locator(f".w-{k} input").input_value()) for k in ("west", "south", "east", "north")]
     assert drawn[0] < drawn[2] and drawn[1] < drawn[3] and drawn != [-12.0, 35.0, 40.0, 70.0]
 
@@ -256,12 +256,12 @@ def test_compare_tap_download_and_error(server, browser, tmp_path):
     assert "60,5,100,35" in status_text(page) and other in status_text(page)
     table = text_of(page, ".metrics-table table")
     assert "RMSE" in table and other in table and "bicubic-linear" in table
-    wait_until(page, lambda: series_title(page).startswith("PM2.5 at"), 20, "the time series title")
+    wait_until(page, lambda: series_title(page).startswith("PM2.5 at"), 60, "the time series title")
     before = series_title(page)
     canvas = page.locator(".maps canvas").first
     box = canvas.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.35)
-    wait_until(page, lambda: series_title(page) != before, 20, "the time series to follow the tap")
+    wait_until(page, lambda: series_title(page) != before, 60, "the time series to follow the tap")
     assert series_title(page).startswith("PM2.5 at") and series_title(page) != before
 
     page.locator(".w-export select").select_option("bicubic-linear")
@@ -285,11 +285,11 @@ def test_compare_tap_download_and_error(server, browser, tmp_path):
     north = page.locator(".w-north input")
     north.fill("-10")
     north.press("Enter")
-    wait_until(page, lambda: "empty bbox" in text_of(page, ".status-alert p"), 20, "the error message")
+    wait_until(page, lambda: "empty bbox" in text_of(page, ".status-alert p"), 60, "the error message")
     page.screenshot(path=str(IMAGES / "dashboard-error.png"), full_page=False)
     north.fill("35")
     north.press("Enter")
-    wait_until(page, lambda: not page.locator(".status-alert").is_visible(), 20, "the error to clear")
+    wait_until(page, lambda: not page.locator(".status-alert").is_visible(), 60, "the error to clear")
     page.locator(".w-dataset select").select_option(label="Real sample, CAMS 2019-12-31 (no truth)")
     page.get_by_text("nearest-nearest", exact=True).click()
     run_and_wait(page, ["nearest-nearest"])  # the app stays usable after an error
