@@ -232,7 +232,10 @@ def test_compare_tap_download_and_error(server, browser, tmp_path):
     page.locator(".w-dataset select").select_option(label="Demo world, with CAMS-like errors (synthetic)")
     wait_until(page, lambda: "2024-03-01" in text_of(page, ".availability p"), 120, "the demo's times")
 
-    overview = page.locator(".overview canvas").first.bounding_box()
+    overview_map = page.locator(".overview canvas").first
+    overview_map.wait_for(state="visible", timeout=60_000)  # the new dataset's overview is redrawn
+    wait_until(page, lambda: overview_map.bounding_box() is not None, 60, "the overview map's layout")
+    overview = overview_map.bounding_box()
     x, y = overview["x"] + overview["width"] * 0.55, overview["y"] + overview["height"] * 0.3
     page.mouse.move(x, y)
     page.mouse.down()
