@@ -429,6 +429,13 @@ class Comparison(param.Parameterized):
             problem="",
         )
 
+    def publish_scores(
+        self, results: dict[str, xr.Dataset], metrics: pd.DataFrame | None, scores: pd.DataFrame | None = None
+    ) -> None:
+        """The run's scores ahead of its maps (the page shows the table while the maps, seconds of work
+        on the server, are built); `publish` then shows the whole run."""
+        self.param.update(results=results, metrics=metrics, station_scores=scores, problem="")
+
     def run(self) -> dict[str, xr.Dataset]:
         """Check, compute and show in one call (notebooks and tests; the app runs `compute` in a thread)."""
         request = self.current_request()

@@ -16,13 +16,16 @@ import io
 import logging
 import threading
 import time
+from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import panel as pn
 import param
 
 from deepcams.dashboard import coastlines
-from deepcams.dashboard.comparison import Cancelled, Comparison
+from deepcams.dashboard.comparison import Cancelled, Comparison, Request
 from deepcams.dashboard.export import gif_bytes, netcdf_bytes, png_bytes
 from deepcams.dashboard.maps import MapGrid
 from deepcams.dashboard.messages import as_html, as_markdown
@@ -38,6 +41,16 @@ RUNS = RunQueue(workers=2)
 DOWNSCALE_SHARE = 0.8
 BOX_WIDTH = 290  # the sidebar's widgets: two side by side fit the template's 340 px sidebar
 POLL_SECONDS = 0.1  # how often the page looks at a running run's progress and the Cancel button
+
+
+class _Pending(NamedTuple):
+    """A run in the server's queue, and what the page needs to follow it."""
+
+    request: Request
+    queued: Future
+    cancel: threading.Event
+    fraction: list  # [share done], written by the worker, None until its first step
+    began: float
 
 
 class Dashboard(pn.viewable.Viewer):
@@ -241,19 +254,17 @@ class Dashboard(pn.viewable.Viewer):
 
     # --- run -----------------------------------------------------------------------------------------
 
-    async def _run(self, event=None) -> None:
+    def _submit(self) -> _Pending | None:
+        """Put the request the controls describe in the server's queue; None (and a notification) if invalid."""
         c = self.comparison
         try:
             request = c.current_request()
             c.method_info()  # loads learned models: missing weights show up here
         except DeepcamsError as exc:
             self.notify(str(exc))
-            return
-        self._cancel = threading.Event()
-        cancel = self._cancel
+            return None
+        self._cancel = cancel = threading.Event()
         fraction = [None]  # None until the first step reports: the bar runs as busy (indeterminate)
-        self._busy(True)
-        began = time.perf_counter()
 
         def work():
             # downscaling fills the bar to DOWNSCALE_SHARE; cutting input and truth and scoring do the rest
@@ -264,9 +275,17 @@ class Dashboard(pn.viewable.Viewer):
             )
             return results, c.outcome(request, results)
 
+        return _Pending(request, RUNS.submit(work), cancel, fraction, time.perf_counter())
+
+    async def _run(self, event=None) -> None:
+        pending = self._submit()
+        if pending is None:
+            return
+        request, queued, cancel, fraction, began = pending
+        self._busy(True)
         previous = self.status_line.object
-        queued = RUNS.submit(work)
         future = asyncio.wrap_future(queued)
+        shown_later = False
         try:
             while not future.done():
                 if cancel.is_set():  # free the page now; the worker stops at its next step
@@ -287,7 +306,21 @@ class Dashboard(pn.viewable.Viewer):
                 log.exception("run failed")
                 self.notify(f"run failed: {type(exc).__name__}: {exc}")
         else:
-            c.publish(request, results, *outcome)
+            _, metrics, scores = outcome
+            # the page gets this callback's changes when it ends: the table now, the maps' seconds of work
+            # in a callback of their own
+            self.comparison.publish_scores(results, metrics, scores)
+            self.status_line.object = "Drawing the maps ..."
+            pn.state.execute(partial(self._show, request, results, outcome, began), schedule=True)
+            shown_later = True
+        finally:
+            if not shown_later:
+                self._busy(False)
+
+    def _show(self, request, results, outcome, began: float) -> None:
+        """The whole run: maps, series and exports."""
+        try:
+            self.comparison.publish(request, results, *outcome)
             self.export_method_options(list(results))
             self.status_line.object = (
                 f"Ran {', '.join(results)} on {request.bbox} in {time.perf_counter() - began:.1f} s"

@@ -34,6 +34,7 @@ from deepcams.dashboard.projections import (
     Resampler,
     lon_formatter,
     make_crs,
+    plane_lines,
 )
 from deepcams.dashboard.selection import Selection
 from deepcams.grids import wrap_lon
@@ -274,14 +275,14 @@ class MapGrid(pn.viewable.Viewer):
         self.crs = make_crs(self.projection, *extent)
         scale = "110m" if extent[2] - extent[0] > 100 or not self._plate() else "50m"
         box = (extent[0], extent[2], extent[1], extent[3])
-        # coastlines and borders as one path: one glyph per map keeps rendering fast
+        # coastlines and borders as one plain path in the plane's coordinates: one glyph per map, nothing
+        # for GeoViews to project or split on each render (`plane_lines`)
         paths = [coastlines.lines("coastline", scale, *box), coastlines.lines("borders", scale, *box)]
         if self._plate():  # the lines follow the fields' own longitudes (coastlines.lines shifts them)
             paths = [np.column_stack([p[:, 0] - self._central(), p[:, 1]]) for p in paths]
-            lines = gv.Path(paths, crs=self.crs)
         else:
-            lines = gv.Path(paths, crs=ccrs.PlateCarree())
-        lines = lines.opts(apply_ranges=False, line_width=0.7, projection=self.crs)
+            paths = [plane_lines(self.crs, p) for p in paths]
+        lines = hv.Path(paths, ["x", "y"]).opts(apply_ranges=False, line_width=0.7)
         (x0, x1), (y0, y1) = self._plane_extent(extent)
         aspect = max(min((x1 - x0) / max(y1 - y0, 1e-6), 3.0), 0.5)
         axes = (

@@ -55,6 +55,24 @@ def lon_formatter(central: float) -> CustomJSTickFormatter:
     )
 
 
+def plane_lines(crs: ccrs.Projection, lonlat: np.ndarray) -> np.ndarray:
+    """NaN-separated lon/lat lines (n, 2) as NaN-separated lines of the projected plane.
+
+    Projected here with one vectorised cartopy call and handed to HoloViews as a plain path in plane
+    coordinates: a GeoViews path of NaN-separated lines is split into one geometry per segment on every
+    render, which kept the server busy for seconds per map (docs/benchmarks.md). A segment that leaves the
+    projection's domain, or jumps across its seam (more than a quarter of the plane's width), breaks the line.
+    """
+    lonlat = np.asarray(lonlat, dtype="float64")
+    xy = crs.transform_points(ccrs.PlateCarree(), lonlat[:, 0], lonlat[:, 1])[:, :2]
+    xy[~np.isfinite(xy).all(axis=1)] = np.nan
+    x0, x1 = crs.x_limits
+    jump = np.abs(np.diff(xy[:, 0])) > (x1 - x0) / 4
+    if jump.any():  # a NaN row between the two points of each jump
+        xy = np.insert(xy, np.flatnonzero(jump) + 1, np.nan, axis=0)
+    return xy
+
+
 LAT_FORMATTER_CODE = "return Math.abs(tick) + '°' + (tick > 0 ? 'N' : tick < 0 ? 'S' : '');"
 
 
