@@ -27,7 +27,8 @@ def page(options: AppOptions) -> pn.template.BootstrapTemplate:
     closes (its session ends), its run is cancelled.
     """
     pn.extension(notifications=True, sizing_mode="stretch_width")
-    dashboard = Dashboard(roots=options.roots, stations=options.stations)
+    # no preview maps: the opening run replaces them within seconds, and drawing them delays the page
+    dashboard = Dashboard(roots=options.roots, stations=options.stations, preview=False)
 
     async def opening() -> None:
         await dashboard.start()

@@ -186,8 +186,10 @@ class Comparison(param.Parameterized):
         roots: tuple[Path, ...] = (),
         cache: ResultCache | None = None,
         station_files: tuple[Path, ...] = (),
+        preview: bool = True,
         **params,
     ):
+        """`preview=False` starts with no fields: a page that runs at once skips drawing the preview's maps."""
         self.roots = tuple(roots)  # the page shows paths relative to these
         self.catalog: dict[str, Source] = catalog(self.roots)
         self.stations: Stations | None = stations(tuple(station_files))
@@ -203,9 +205,14 @@ class Comparison(param.Parameterized):
         params.setdefault("device", self.param.device.objects[-1])
         params.setdefault("region", self.catalog[params["dataset"]].region)
         super().__init__(**params)
-        self._times_changed()
-        self._preset_changed()
-        self.preview()
+        self._switching = True  # one preview at the end, if any
+        try:
+            self._times_changed()
+            self._preset_changed()
+        finally:
+            self._switching = False
+        if preview:
+            self.preview()
 
     # --- request -------------------------------------------------------------------------------------
 

@@ -61,8 +61,11 @@ class Dashboard(pn.viewable.Viewer):
     running = param.Boolean(False)
     export_method = param.Selector(objects=[], label="Result to export")
 
-    def __init__(self, roots: tuple[Path, ...] = (), stations: tuple[Path, ...] = (), **params):
-        params.setdefault("comparison", Comparison(roots=roots, station_files=stations))
+    def __init__(
+        self, roots: tuple[Path, ...] = (), stations: tuple[Path, ...] = (), preview: bool = True, **params
+    ):
+        """`preview=False`: no maps until the first run (the served page runs at once, `start`)."""
+        params.setdefault("comparison", Comparison(roots=roots, station_files=stations, preview=preview))
         params.setdefault("selection", Selection())
         super().__init__(**params)
         self.maps = MapGrid(comparison=self.comparison, selection=self.selection)
