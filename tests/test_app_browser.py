@@ -206,16 +206,20 @@ def test_the_page_opens_on_the_comparison(server, browser):
         return "deepcams" in table and "bicubic-linear" in table and "RMSE" in table
 
     # the target is 10 s on a warm server (tests/artifacts/browser-timings.json records the measured time,
-    # 30 s in the last runs: not reached); the test checks the behaviour, the time stays a measured figure
+    # 5.6 s in the last run, docs/benchmarks.md); the test checks the behaviour, the time stays a measured figure
     wait_until(page, compared, 120, "the opening metrics table")
     TIMINGS["opening_table_s"] = round(time.perf_counter() - began, 2)
     assert "held-out pixels" in text_of(page, ".metrics-table table")
     assert "measures downscaling" in text_of(page, ".caption p")
     run = page.locator(".run button").bounding_box()
     assert run["y"] + run["height"] <= 800  # Run above the fold at 1280 x 800
-    page.wait_for_timeout(1500)  # let bokeh paint the maps
+    # the table comes first, the maps after it (their own seconds of server work)
+    wait_until(page, lambda: status_text(page).startswith("Ran "), 120, "the opening maps")
+    assert page.locator(".maps canvas").count() > 0
+    page.set_viewport_size({"width": 1600, "height": 1400})  # the README's picture: table and maps in view
+    page.wait_for_timeout(2000)  # let bokeh lay out and paint the maps
     IMAGES.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(IMAGES / "dashboard-comparison.png"), full_page=True)
+    page.screenshot(path=str(IMAGES / "dashboard-comparison.png"))
 
     page.locator(".w-projection select").select_option("Robinson (global)")  # a projection choice
     page.wait_for_timeout(3000)

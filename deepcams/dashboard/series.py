@@ -178,7 +178,7 @@ class MetricsTable(pn.viewable.Viewer):
     def heading(self):
         truth = self.comparison.label(TRUTH)
         return pn.pane.Markdown(
-            f"### Metrics against the {truth} (region and hours of the run, common pixels; best in green)"
+            f"**Metrics against the {truth}** (region and hours of the run, common pixels; best in green)"
         )
 
     def __panel__(self):
