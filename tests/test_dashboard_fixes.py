@@ -73,6 +73,9 @@ def test_no_bokeh_validation_warning_on_the_page():
     root = pn.Row(dashboard.controls(), dashboard.main()).get_root(Document())
     issues = check_integrity(root.references())
     assert [i.code for i in issues.warning + issues.error] == []
+    dashboard.comparison.run()  # maps made after the page is shown, as the served page's opening run does
+    issues = check_integrity(root.references())
+    assert [i.code for i in issues.warning + issues.error] == []
 
 
 def test_every_projection_draws_and_taps_come_back_in_lon_lat():

@@ -344,7 +344,7 @@ class MapGrid(pn.viewable.Viewer):
             overlay = image * lines.opts(color="black" if panel.difference else "white", clone=True)
             if not panel.difference and panel.field in layers:
                 overlay = overlay * layers[panel.field]
-            overlays.append(overlay * marker)
+            overlays.append((overlay * marker).opts(hooks=[size_by_frame]))
         self._pane.object = hv.Layout(overlays).cols(3).opts(shared_axes=True)
 
     def _plane_extent(self, extent) -> tuple[tuple[float, float], tuple[float, float]]:
