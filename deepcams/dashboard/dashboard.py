@@ -27,12 +27,14 @@ import param
 from deepcams.dashboard import coastlines
 from deepcams.dashboard.comparison import Cancelled, Comparison, Request
 from deepcams.dashboard.export import gif_bytes, netcdf_bytes, png_bytes
+from deepcams.dashboard.exposure_view import ExposureView
 from deepcams.dashboard.maps import MapGrid
 from deepcams.dashboard.messages import as_html, as_markdown
 from deepcams.dashboard.overview import Overview
 from deepcams.dashboard.runs import RunQueue
 from deepcams.dashboard.selection import Selection
 from deepcams.dashboard.series import MetricsTable, SeriesChart
+from deepcams.dashboard.stations_panel import StationsPanel
 from deepcams.errors import DeepcamsError
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,8 @@ class Dashboard(pn.viewable.Viewer):
         self.series = SeriesChart(comparison=self.comparison, selection=self.selection)
         self.metrics = MetricsTable(comparison=self.comparison)
         self.overview = Overview(comparison=self.comparison)
+        self.stations_panel = StationsPanel(comparison=self.comparison)  # collapsed: each works once opened
+        self.exposure = ExposureView(comparison=self.comparison)
         self._cancel = threading.Event()
         self._closed = False
         c = self.comparison
@@ -447,6 +451,8 @@ class Dashboard(pn.viewable.Viewer):
             pn.Row(pn.Column(self.status_line, self.metrics), self.overview),
             self.maps,
             self.series,
+            self.stations_panel,
+            self.exposure,
             sizing_mode="stretch_width",
         )
 
