@@ -11,7 +11,7 @@ $(VENV)/bin/python:
 
 # pyproject.toml asks for ranges; constraints.txt pins what these machines install (torch: the CPU wheel on disk)
 $(STAMP): $(VENV)/bin/python pyproject.toml constraints.txt
-	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[app,test]'
+	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[app,test,geotiff]'
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -183,6 +183,11 @@ def _write_geotiffs(products: xr.Dataset, path: Path) -> list[Path]:
             layer = products[name].sel(year=year).isel(lat=slice(None, None, -1))  # north up
             layer = layer.rio.set_spatial_dims(x_dim="lon", y_dim="lat").rio.write_crs("EPSG:4326")
             target = path.with_name(f"{path.stem}_{name}_{pd.Timestamp(year):%Y}.tif")
-            layer.rio.to_raster(target, driver="COG")
+            partial = target.with_name(f".{target.name}.tmp")  # never a half-written file under its name
+            try:
+                layer.rio.to_raster(partial, driver="COG")
+                partial.replace(target)
+            finally:
+                partial.unlink(missing_ok=True)
             written.append(target)
     return written

@@ -62,6 +62,25 @@ def test_population_weighted_means_and_points(tmp_path):
     assert WHO_24H == 15.0
 
 
+def test_geotiffs_are_north_up_cogs_in_lon_lat(tmp_path):
+    rioxarray = pytest.importorskip("rioxarray", reason="the geotiff extra: pip install -e '.[geotiff]'")
+    out = aggregate(record()).compute()
+    written = write_exposure(out, tmp_path / "exposure.tif")
+    assert sorted(p.name for p in written) == [
+        "exposure_annual_mean_2024.tif",
+        "exposure_days_over_24h_guideline_2024.tif",
+        "exposure_over_annual_guideline_2024.tif",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in written)  # no temporaries
+    raster = rioxarray.open_rasterio(tmp_path / "exposure_annual_mean_2024.tif").squeeze("band")
+    assert raster.rio.crs.to_epsg() == 4326
+    assert raster["y"].values[0] > raster["y"].values[-1]  # north up
+    np.testing.assert_allclose(raster.values, out["annual_mean"].values[0][::-1])
+    np.testing.assert_allclose(raster["x"].values, LON)
+    days = rioxarray.open_rasterio(tmp_path / "exposure_days_over_24h_guideline_2024.tif").squeeze("band")
+    assert int(days.values[0, 2]) == 2 and int(days.values[1, 0]) == 0  # the polluted pixel, north row
+
+
 @pytest.mark.slow
 def test_aggregate_runs_on_a_produce_archive_on_a_local_cluster(tmp_path, capsys):
     from distributed import Client, LocalCluster
