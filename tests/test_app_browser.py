@@ -271,6 +271,21 @@ def test_compare_tap_download_and_error(server, browser, tmp_path):
     wait_until(page, lambda: series_title(page) != before, 60, "the time series to follow the tap")
     assert series_title(page).startswith("PM2.5 at") and series_title(page) != before
 
+    # the hour player: the label and the maps' pixels follow it (frames per second recorded, target 4)
+    first_map = page.locator(".maps canvas").first
+    before_pixels = first_map.screenshot()
+    labels = {text_of(page, ".hour-label p")}
+    page.locator(".hour-player button").nth(5).click()  # play
+    began = time.perf_counter()
+    while time.perf_counter() - began < 3.0:
+        labels.add(text_of(page, ".hour-label p"))
+        page.wait_for_timeout(40)
+    page.locator(".hour-player button").nth(4).click()  # pause
+    TIMINGS["hour_player_fps"] = round((len(labels) - 1) / 3.0, 1)
+    assert len(labels) >= 3
+    page.wait_for_timeout(500)
+    assert first_map.screenshot() != before_pixels  # the map shows another hour
+
     page.locator(".w-export select").select_option("bicubic-linear")
     with page.expect_download(timeout=60_000) as download:
         page.locator(".export-netcdf button").click()

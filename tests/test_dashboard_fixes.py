@@ -42,6 +42,23 @@ def test_availability_names_the_last_day_and_the_dataset_help_is_its_description
     assert isinstance(dashboard.widgets["device"], pn.widgets.Select)
 
 
+def test_the_dataset_choices_the_browser_gets_hold_no_server_path(tmp_path):
+    import deepcams
+    from deepcams.io.providers import to_cams_netcdf
+
+    root = tmp_path / "root"
+    (root / "case").mkdir(parents=True)
+    to_cams_netcdf(deepcams.open_sample_cams(), root / "case" / "cams.nc")
+    comparison = make(roots=(root,), preview=False)
+    choices = comparison.param.dataset.objects  # label -> key, as the Select sends them to the page
+    assert choices["case (CAMS input)"] == "user:0/case"
+    assert all(str(tmp_path) not in label + key for label, key in choices.items()), choices
+    comparison.dataset = "user:0/case"
+    assert comparison.source.cams.sizes["time"] == 4
+    with pytest.raises(ValueError):
+        comparison.dataset = f"user:{root / 'case'}"  # a path is no key
+
+
 def test_the_tapped_point_resets_when_the_region_changes_and_is_marked():
     dashboard = Dashboard(comparison=make(dataset="sample-real", methods=["bicubic-linear"]))
     dashboard.comparison.run()

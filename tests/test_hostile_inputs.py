@@ -12,8 +12,10 @@ import errno
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -255,3 +257,44 @@ def test_hostile_input(case, campaign):
     assert run.stdout.strip() == "", run.stdout
     expected = ["out.zarr.lock"] if case.name == "produce on a locked archive" else []
     assert left == expected, f"left behind: {left}"
+
+
+def test_ctrl_c_while_the_output_is_written(tmp_path):
+    """SIGINT once the output's temporary is filling up: exit 130 within seconds, not a hang in xarray's
+    file lock; no output and no temporary left."""
+    import deepcams
+    from deepcams.io.providers import to_cams_netcdf
+
+    source = to_cams_netcdf(deepcams.open_sample_cams(), tmp_path / "global.nc")  # about 1 s to write out
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    command = [sys.executable, "-m", "deepcams", "downscale", str(source), "-o", "out.nc", *FAST]
+    process = subprocess.Popen(
+        command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while process.poll() is None and time.monotonic() < deadline and not _filling(workdir):
+            time.sleep(0.002)
+        assert process.poll() is None, "the run ended before its output could be interrupted"
+        process.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    assert time.monotonic() - sent < 15, "Ctrl-C took too long to end the run"
+    assert process.returncode == 130, err
+    assert err.strip() == "error: interrupted" and out == "", err
+    assert sorted(p.name for p in workdir.iterdir()) == []
+
+
+def _filling(directory: Path) -> bool:
+    """True once the output's temporary holds data (1 MB): the write is under way."""
+    for item in directory.glob(".out.nc.*.tmp.nc"):
+        try:
+            if item.stat().st_size > 1024**2:
+                return True
+        except FileNotFoundError:
+            pass
+    return False

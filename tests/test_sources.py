@@ -91,12 +91,32 @@ def test_a_data_root_of_hostile_files_is_listed_without_crashing_or_leaving_it(
     monkeypatch.setattr(catalog_module, "open_any", lambda path: opened.append(path.name) or real_open(path))
 
     sources = {s.key: s for s in user_sources((root,))}
-    assert set(sources) == {f"user:{root}", f"user:{hostile}"}  # the symlinked folder is not offered
-    top = sources[f"user:{root}"]
+    assert set(sources) == {"user:0", f"user:0/{hostile.name}"}  # the symlinked folder is not offered
+    top = sources["user:0"]
     problems = dict(p.split(": ", 1) for p in top.problems)
     assert set(problems) == {"units.nc", "truncated.nc", "junk.nc", "crash.nc"}
     assert "unknown units '<script>" in problems["units.nc"] and "crashed" in problems["crash.nc"]
     assert "1 CAMS and 0 GEOS-CF files" in top.description  # half.nc, read as float32; never the link
     assert "crash.nc" not in opened and "relative-link.nc" not in opened
     assert top.cams["pm25"].dtype == "float32" and float(top.cams["pm25"].max()) > 0
-    assert sources[f"user:{hostile}"].label == "<img src=x onerror=alert(1)> (CAMS input)"
+    assert sources[f"user:0/{hostile.name}"].label == "<img src=x onerror=alert(1)> (CAMS input)"
+
+
+def test_dataset_keys_and_labels_never_show_where_the_roots_are(tmp_path, real_cams):
+    """The page sees `user:<root index>/<folder in the root>`, never a server path; the key of one root's
+    folder is not another's."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, first / "case", second / "case"):
+        folder.mkdir(parents=True)
+        to_cams_netcdf(real_cams, folder / f"{folder.parent.name}.nc")
+    found = {
+        key: source
+        for key, source in catalog_module.catalog((first, second)).items()
+        if key.startswith("user:")
+    }
+    assert set(found) == {"user:0", "user:0/case", "user:1/case"}
+    assert found["user:1/case"].description == "1 CAMS and 0 GEOS-CF files in second/case"
+    assert found["user:1/case"].cams.attrs["input_files"] == "second.nc"  # the second root's, opened
+    for source in found.values():
+        for shown in (source.key, source.label, source.description):
+            assert str(tmp_path) not in shown and os.path.realpath(tmp_path) not in shown, shown

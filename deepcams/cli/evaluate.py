@@ -6,7 +6,7 @@ import argparse
 import json
 
 from deepcams.cli.options import bbox, require_same_grid
-from deepcams.io import open_any
+from deepcams.io import open_any, to_netcdf
 from deepcams.metrics import evaluate, power_spectrum, skill_maps, summarize
 
 
@@ -71,7 +71,7 @@ def write_maps(pred, truth, args: argparse.Namespace) -> None:
     maps = skill_maps(pred, truth, bbox=args.bbox)
     maps["spectrum_prediction"] = power_spectrum(pred, bbox=args.bbox)
     maps["spectrum_truth"] = power_spectrum(truth, bbox=args.bbox)
-    maps.to_netcdf(args.maps)
+    to_netcdf(maps, args.maps)
     ratio = maps["spectrum_prediction"] / maps["spectrum_truth"]
     fine = ratio.isel(wavenumber=slice(ratio.sizes["wavenumber"] // 2, None)).mean()
     print(

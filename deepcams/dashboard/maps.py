@@ -10,7 +10,10 @@ whatever the projection), marked on every map.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import cartopy.crs as ccrs
 import geoviews as gv
@@ -42,9 +45,9 @@ from deepcams.grids import wrap_lon
 COLORMAPS = ["inferno", "viridis", "magma", "plasma", "cividis"]  # perceptually uniform
 DIVERGING = "RdBu_r"
 SAMPLE = 1_000_000  # values sampled to choose the colour range quickly on large requests
-RASTERIZE_ABOVE = 250 * 250  # cells of a field above which datashader regrids it to the map's pixels
+RASTERIZE_ABOVE = 320 * 320  # cells of a field above which datashader regrids it to the map's pixels
 UNITS = "µg m⁻³"
-HOUR_INTERVAL_MS = 200  # the hour player's speed: 5 frames a second
+HOUR_INTERVAL_MS = 200  # the hour player's pace: at most 5 frames a second
 
 
 def size_by_frame(plot, element) -> None:
@@ -90,6 +93,15 @@ def difference_range(fields: dict[str, xr.DataArray], truth: xr.DataArray) -> fl
     return max(max(spans, default=1.0), 1e-3)
 
 
+@dataclass
+class FixedMap:
+    """A map drawn at a fixed raster: its values at an hour, and the Bokeh plots that show it."""
+
+    values: Callable[[pd.Timestamp], np.ndarray]
+    flip: bool  # the raster's rows run north to south (Bokeh's run south to north)
+    plots: list = dataclasses.field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class MapPanel:
     """One map of the grid: a field of the comparison, or (`difference`) that field minus the truth."""
@@ -127,10 +139,13 @@ class MapGrid(pn.viewable.Viewer):
             loop_policy="once",
             width=420,
             show_loop_controls=False,
+            css_classes=["hour-player"],
         )
         self.player.link(self.selection, value="hour", bidirectional=True)
-        self.label = pn.pane.Markdown("", margin=(0, 10))
-        self.images: list[hv.DynamicMap] = []  # the rasterized maps; their RangeXY streams follow pan/zoom
+        self.label = pn.pane.Markdown("", margin=(0, 10), css_classes=["hour-label"])
+        self.images: list[hv.DynamicMap | gv.Image] = []  # one element a map (see `_dynamic`)
+        # the Bokeh plots of the maps drawn at a fixed raster, by panel: an hour change writes their pixels
+        self._fixed: dict[MapPanel, list] = {}
         self.crs: ccrs.Projection = ccrs.PlateCarree()
         self._resamplers: dict[tuple, Resampler] = {}  # per field axes, for projected views
         self._hours_changed()
@@ -329,10 +344,15 @@ class MapGrid(pn.viewable.Viewer):
                 tools=["tap", HoverTool(tooltips=[("difference", f"@difference{{+0.00}} {UNITS}")])],
             ),
         }
-        self.images = [
-            self._dynamic(panel).opts(title=self.title(panel), **(common | colours[panel.difference]))
-            for panel in panels
-        ]
+        self._fixed = {}
+        self.images = []
+        for panel in panels:
+            element = self._dynamic(panel).opts(
+                title=self.title(panel), **(common | colours[panel.difference])
+            )
+            if panel in self._fixed:  # its plots are remembered as they are made, for `_show_hour`
+                element = element.opts(hooks=[size_by_frame, partial(self._remember, panel)])
+            self.images.append(element)
         layers = self.station_layers
         marker = hv.DynamicMap(self._marker, streams=dict(point=self.selection.param.point))
         overlays = []
@@ -419,11 +439,31 @@ class MapGrid(pn.viewable.Viewer):
             frame = values(self.selection.time(self.comparison.hours))
             return gv.Image((x, y, frame), kdims=["x", "y"], vdims=[vdim], crs=crs)
 
-        maps = hv.DynamicMap(image, streams=dict(hour=self.selection.param.hour))
-        # datashader regrids large fields to the screen's pixels on every pan/zoom; a field with fewer cells
-        # than the map has pixels gains nothing from it, and skipping it saves building and re-running the
-        # operation (HoloViews re-runs it once more when the new plot reports its ranges)
-        return rasterize(maps) if self._plate() and x.size * y.size > RASTERIZE_ABOVE else maps
+        # datashader regrids large fields to the screen's pixels on every pan/zoom, so an hour is a new
+        # HoloViews frame; a field with fewer cells than that (or a reprojected raster) is drawn as it is,
+        # and an hour change writes its new pixels straight into the plot's Bokeh source (`_show_hour`):
+        # HoloViews' own update costs about 0.14 s a map, too slow for the hour player
+        if self._plate() and x.size * y.size > RASTERIZE_ABOVE:
+            return rasterize(hv.DynamicMap(image, streams=dict(hour=self.selection.param.hour)))
+        self._fixed[panel] = FixedMap(values, flip=bool(y[0] > y[-1]))
+        return image(self.selection.hour)
+
+    def _remember(self, panel: MapPanel, plot, element) -> None:
+        """A hook: the Bokeh plot of a fixed map, once per page that draws it."""
+        self._fixed[panel].plots.append(plot)
+
+    @param.depends("selection.hour", watch=True)
+    def _show_hour(self) -> None:
+        hour = self.selection.time(self.comparison.hours)
+        if hour is None:
+            return
+        fields = self.comparison.fields
+        for panel, fixed in self._fixed.items():
+            if panel.field not in fields or (panel.difference and TRUTH not in fields):
+                continue  # new fields: their maps are about to be built
+            frame = fixed.values(hour)
+            for plot in fixed.plots:
+                plot.handles["source"].data["image"] = [frame[::-1] if fixed.flip else frame]
 
     def _tapped(self, x, y) -> None:
         if x is not None and y is not None:

@@ -17,7 +17,7 @@ import xarray as xr
 from deepcams.grids import wrap_lon
 from deepcams.io.conventions import TIME_ENCODING, check_canonical
 from deepcams.io.readers import CAMS_VARIABLE, GEOSCF_VARIABLE
-from deepcams.io.writers import write_atomically
+from deepcams.io.writers import to_netcdf
 
 
 def cams_layout(ds: xr.Dataset, time_name: Literal["valid_time", "time"] = "valid_time") -> xr.Dataset:
@@ -85,7 +85,7 @@ def _write(ds: xr.Dataset, path: str | os.PathLike, time_name: str) -> Path:
         for name, var in ds.data_vars.items()
     }
     encoding[time_name] = dict(TIME_ENCODING)
-    return write_atomically(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding))
+    return to_netcdf(ds, path, encoding=encoding)
 
 
 def to_cams_netcdf(

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import dask
 import xarray as xr
 
 from deepcams.errors import DeepcamsError
@@ -138,10 +139,28 @@ def _encoding(ds: xr.Dataset, zarr: bool) -> dict:
     return encoding
 
 
-def to_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> Path:
-    """Write a Dataset as compressed NetCDF4 (zlib level 4, shuffle), atomically."""
-    encoding = _encoding(ds, zarr=False)
-    return write_atomically(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding))
+def to_netcdf(ds: xr.Dataset, path: str | os.PathLike, encoding: dict | None = None) -> Path:
+    """Write a Dataset as compressed NetCDF4 (zlib level 4, shuffle), atomically; `encoding` replaces
+    the default encoding of the variables it names.
+
+    The data variables are written one row of HDF5 chunks at a time by dask's threads, so a Ctrl-C
+    reaches the main thread while it waits for them. Written from the main thread, one long HDF5 call
+    leaves the interrupt pending until xarray releases its file lock, which it then never does, and
+    closing the file waits for that lock forever.
+    """
+    encoding = {**_encoding(ds, zarr=False), **(encoding or {})}
+    rows = {
+        name: var.chunk({var.dims[0]: encoding[name]["chunksizes"][0]})
+        for name, var in ds.data_vars.items()
+        if var.chunks is None and "chunksizes" in encoding.get(name, {})
+    }
+    ds = ds.assign(rows)
+
+    def write(tmp: Path) -> None:
+        with dask.config.set(scheduler="threads"):  # never a distributed client's workers
+            ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding)
+
+    return write_atomically(path, write)
 
 
 def to_zarr(ds: xr.Dataset, path: str | os.PathLike) -> Path:

@@ -217,13 +217,13 @@ def classify(files: Iterable[Path]) -> tuple[list[Path], list[Path], list[str]]:
     return cams, geoscf, problems
 
 
-def folder_source(folder: Path, root: Path) -> Source | None:
+def folder_source(folder: Path, root: Path, key: str) -> Source | None:
     """A dataset from the CAMS and GEOS-CF files of one folder (GEOS-CF alone: the simulation protocol)."""
     cams_files, geoscf_files, problems = classify(data_files(folder, root))
     if not cams_files and not geoscf_files:
         if not problems:
             return None
-        return Source(f"user:{folder}", f"{folder.name} (unreadable)", "", _unreadable(problems), problems)
+        return Source(key, f"{folder.name} (unreadable)", "", _unreadable(problems), problems)
 
     def load() -> tuple[xr.Dataset, xr.Dataset | None]:
         truth = open_geoscf(geoscf_files).load() if geoscf_files else None
@@ -232,11 +232,12 @@ def folder_source(folder: Path, root: Path) -> Source | None:
 
     mode = "CAMS input" if cams_files else "simulation from GEOS-CF"
     label = f"{folder.name} ({mode}{', with GEOS-CF truth' if cams_files and geoscf_files else ''})"
-    description = f"{len(cams_files)} CAMS and {len(geoscf_files)} GEOS-CF files in {folder}"
+    where = Path(root.name, folder.relative_to(root)).as_posix()
+    description = f"{len(cams_files)} CAMS and {len(geoscf_files)} GEOS-CF files in {where}"
     if cams_files:
-        return Source(f"user:{folder}", label, description, load, problems)
+        return Source(key, label, description, load, problems)
     return Source(
-        f"user:{folder}",
+        key,
         label,
         description,
         load,
@@ -254,13 +255,20 @@ def _unreadable(problems: list[str]) -> Callable[[], tuple[xr.Dataset, xr.Datase
 
 
 def user_sources(roots: Iterable[Path]) -> list[Source]:
-    """One dataset per root and per immediate subfolder that holds CAMS or GEOS-CF files."""
+    """One dataset per root and per immediate subfolder that holds CAMS or GEOS-CF files.
+
+    Keys name a folder by its root's position and its path in the root (`user:0` the first root,
+    `user:0/case` a subfolder): the page never sees where the server keeps its files."""
     sources = []
-    for root in roots:
+    for index, root in enumerate(roots):
         if not root.is_dir():
             continue
         folders = [root, *sorted(p for p in root.iterdir() if p.is_dir() and inside(p, root))]
-        sources += [s for s in (folder_source(f, root) for f in folders) if s is not None]
+        for folder in folders:
+            key = f"user:{index}" if folder == root else f"user:{index}/{folder.relative_to(root).as_posix()}"
+            source = folder_source(folder, root, key)
+            if source is not None:
+                sources.append(source)
     return sources
 
 
