@@ -440,8 +440,12 @@ class Comparison(param.Parameterized):
         self, results: dict[str, xr.Dataset], metrics: pd.DataFrame | None, scores: pd.DataFrame | None = None
     ) -> None:
         """The run's scores ahead of its maps (the page shows the table while the maps, seconds of work
-        on the server, are built); `publish` then shows the whole run."""
+        on the server, are built); `publish_fields` then shows the rest of the run."""
         self.param.update(results=results, metrics=metrics, station_scores=scores, problem="")
+
+    def publish_fields(self, request: Request, fields: dict[str, xr.DataArray]) -> None:
+        """The maps and series of the run whose scores `publish_scores` showed."""
+        self.param.update(fields=fields, request=request, problem="")
 
     def run(self) -> dict[str, xr.Dataset]:
         """Check, compute and show in one call (notebooks and tests; the app runs `compute` in a thread)."""

@@ -313,21 +313,21 @@ class Dashboard(pn.viewable.Viewer):
                 log.exception("run failed")
                 self.notify(f"run failed: {type(exc).__name__}: {exc}")
         else:
-            _, metrics, scores = outcome
+            fields, metrics, scores = outcome
             # the page gets this callback's changes when it ends: the table now, the maps' seconds of work
             # in a callback of their own
             self.comparison.publish_scores(results, metrics, scores)
             self.status_line.object = "Drawing the maps ..."
-            pn.state.execute(partial(self._show, request, results, outcome, began), schedule=True)
+            pn.state.execute(partial(self._show, request, results, fields, began), schedule=True)
             shown_later = True
         finally:
             if not shown_later:
                 self._busy(False)
 
-    def _show(self, request, results, outcome, began: float) -> None:
-        """The whole run: maps, series and exports."""
+    def _show(self, request, results, fields, began: float) -> None:
+        """The rest of the run: maps, series and exports."""
         try:
-            self.comparison.publish(request, results, *outcome)
+            self.comparison.publish_fields(request, fields)
             self.export_method_options(list(results))
             self.status_line.object = (
                 f"Ran {', '.join(results)} on {request.bbox} in {time.perf_counter() - began:.1f} s"
