@@ -115,6 +115,15 @@ def pages_at_once(count: int) -> None:
         stderr=subprocess.DEVNULL,
         env={**os.environ, "BOKEH_RESOURCES": "server"},
     )
+    deadline = time.monotonic() + 120
+    while True:  # until the server listens
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("panel serve did not start") from None
+            time.sleep(0.3)
     url = f"http://127.0.0.1:{port}/app"
     regions = ["East Asia", "Europe", "Pacific (across 180)", "North America", "Africa", "South America"]
     methods = ["nearest-nearest", "bicubic-pchip", "conservative-linear", "bilinear-linear", "bicubic-cubic"]
@@ -128,7 +137,8 @@ def pages_at_once(count: int) -> None:
                 page = browser.new_page(viewport={"width": 1200, "height": 900})
                 began = time.perf_counter()
                 page.goto(url, timeout=600_000)
-                page.wait_for_selector(".maps canvas", state="attached", timeout=600_000)
+                # usable: its controls answer (its opening run may still wait in line, the page says so)
+                page.locator(".run button").wait_for(state="visible", timeout=600_000)
                 return page, time.perf_counter() - began
 
             warm, _ = usable_page()
@@ -150,6 +160,7 @@ def pages_at_once(count: int) -> None:
             for page in pages:
                 page.locator(".run button").click()
             fresh, new_page_s = usable_page()
+            pages[0].locator(".maps canvas").first.wait_for(state="visible", timeout=600_000)
             before = text(pages[0], ".series-title h3")
             box = pages[0].locator(".maps canvas").first.bounding_box()
             pages[0].mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.4)
