@@ -93,6 +93,12 @@ def test_no_bokeh_validation_warning_on_the_page():
     dashboard.comparison.run()  # maps made after the page is shown, as the served page's opening run does
     issues = check_integrity(root.references())
     assert [i.code for i in issues.warning + issues.error] == []
+    dashboard.exposure.param.update(timezone="Australia/Sydney", min_coverage=0.4)  # one local day: a map
+    for card in (dashboard.stations_panel, dashboard.exposure, dashboard.skill):  # their plots, once opened
+        card.open = True
+    issues = check_integrity(root.references())
+    assert [i.code for i in issues.warning + issues.error] == []
+    assert root.select({"css_classes": ["exposure-map"]}) and root.select({"css_classes": ["target-diagram"]})
 
 
 def test_every_projection_draws_and_taps_come_back_in_lon_lat():

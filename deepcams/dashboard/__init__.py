@@ -2,8 +2,9 @@
 
 `Comparison` is the state (request -> results); `MapGrid`, `SeriesChart`, `MetricsTable` and `Overview`
 are views of it, the first two following one shared `Selection` (hour, point, view), as are `StationsPanel`
-(the run against stations) and `ExposureView` (daily means, WHO exceedances); `Dashboard` puts them
-together (it opens on `start`, a first comparison). They work the same inline in Jupyter.
+(the run against stations), `ExposureView` (daily means, WHO exceedances) and `SkillView` (skill maps,
+power spectra); `Dashboard` puts them together (it opens on `start`, a first comparison). They work the
+same inline in Jupyter.
 """
 
 from deepcams.dashboard.comparison import Comparison, Request, prepare_in_background
@@ -14,6 +15,7 @@ from deepcams.dashboard.overview import Overview
 from deepcams.dashboard.regions import PRESETS
 from deepcams.dashboard.selection import Selection
 from deepcams.dashboard.series import MetricsTable, SeriesChart
+from deepcams.dashboard.skill_view import SkillView
 from deepcams.dashboard.stations_panel import StationsPanel
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "Request",
     "Selection",
     "SeriesChart",
+    "SkillView",
     "StationsPanel",
     "prepare_in_background",
 ]

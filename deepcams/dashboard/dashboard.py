@@ -34,6 +34,7 @@ from deepcams.dashboard.overview import Overview
 from deepcams.dashboard.runs import RunQueue
 from deepcams.dashboard.selection import Selection
 from deepcams.dashboard.series import MetricsTable, SeriesChart
+from deepcams.dashboard.skill_view import SkillView
 from deepcams.dashboard.stations_panel import StationsPanel
 from deepcams.errors import DeepcamsError
 
@@ -76,6 +77,7 @@ class Dashboard(pn.viewable.Viewer):
         self.overview = Overview(comparison=self.comparison)
         self.stations_panel = StationsPanel(comparison=self.comparison)  # collapsed: each works once opened
         self.exposure = ExposureView(comparison=self.comparison)
+        self.skill = SkillView(comparison=self.comparison)
         self._cancel = threading.Event()
         self._closed = False
         c = self.comparison
@@ -453,6 +455,7 @@ class Dashboard(pn.viewable.Viewer):
             self.series,
             self.stations_panel,
             self.exposure,
+            self.skill,
             sizing_mode="stretch_width",
         )
 

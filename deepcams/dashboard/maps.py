@@ -56,6 +56,14 @@ def size_by_frame(plot, element) -> None:
     plot.state.sizing_mode = None
 
 
+def frame_size(lon: np.ndarray, lat: np.ndarray, longest: int) -> dict[str, int]:
+    """A plate carrée frame, a degree as long both ways, its longer side `longest` pixels: both sides set,
+    as Bokeh's fixed sizing wants (with `size_by_frame`)."""
+    width, height = float(np.ptp(lon)) or 1.0, float(np.ptp(lat)) or 1.0
+    scale = longest / max(width, height)
+    return {"frame_width": max(round(width * scale), 80), "frame_height": max(round(height * scale), 80)}
+
+
 def frame_at(field: xr.DataArray, hour: pd.Timestamp, latest: bool = False) -> np.ndarray:
     """The field at `hour`; NaN where it has no such time, or with `latest` (the 3-hourly input) its
     latest frame at or before `hour`."""

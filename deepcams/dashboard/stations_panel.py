@@ -17,6 +17,7 @@ import param
 import xarray as xr
 
 from deepcams.dashboard.comparison import INPUT, Comparison
+from deepcams.dashboard.maps import size_by_frame
 from deepcams.dashboard.series import PALETTE
 from deepcams.errors import DeepcamsError
 from deepcams.validation import WINDOWS, ValidationResult, target_points, validate
@@ -186,8 +187,9 @@ class StationsPanel(pn.viewable.Viewer):
             hv.VLine(0).opts(color="lightgrey", line_width=1),
         ]
         return hv.Overlay([*axes, *circles, *scatters]).opts(
-            width=460,
-            height=460,
+            frame_width=380,
+            frame_height=380,
+            hooks=[size_by_frame],
             xlim=(-limit, limit),
             ylim=(-limit, limit),
             xlabel="CRMSE / (β RMS_U)  (left: R dominates, right: σ)",
