@@ -12,6 +12,7 @@ import xarray as xr
 from deepcams.dashboard import Comparison, Dashboard, ExposureView, StationsPanel
 from deepcams.dashboard.cache import ResultCache
 from deepcams.dashboard.comparison import INPUT
+from deepcams.dashboard.selection import Selection
 from deepcams.dashboard.stations_panel import symlog
 from deepcams.exposure import WHO_24H, aggregate, daily_means
 from deepcams.validation import match_stations, target_points, validate
@@ -79,6 +80,18 @@ def test_selecting_a_station_shows_its_series(black_summer):
     np.testing.assert_allclose(series["deepcams"].dropna(), mine["predicted"])
     np.testing.assert_allclose(series.loc[mine.index, "observed"], mine["observed"])
     assert "Wagga Wagga Nth" in panel.series().object.opts.get().kwargs["title"]
+
+
+def test_a_tap_on_the_maps_near_a_station_picks_it(black_summer):
+    selection = Selection()
+    panel = StationsPanel(comparison=black_summer, selection=selection, open=True)
+    places = panel.validation.pairs.drop_duplicates("station").set_index("station")
+    lon, lat = places.loc["2471", ["lon", "lat"]]
+    assert panel.station != "2471"
+    selection.point = (lon + 0.05, lat - 0.05)  # what a tap on the maps sets
+    assert panel.station == "2471" and "Wagga Wagga Nth" in panel.series().object.opts.get().kwargs["title"]
+    selection.point = (lon + 5.0, lat)  # far from every station: the shown one stays
+    assert panel.station == "2471"
 
 
 def test_station_panel_validates_only_when_opened_and_says_why_not(black_summer):

@@ -75,7 +75,9 @@ class Dashboard(pn.viewable.Viewer):
         self.series = SeriesChart(comparison=self.comparison, selection=self.selection)
         self.metrics = MetricsTable(comparison=self.comparison)
         self.overview = Overview(comparison=self.comparison)
-        self.stations_panel = StationsPanel(comparison=self.comparison)  # collapsed: each works once opened
+        self.stations_panel = StationsPanel(
+            comparison=self.comparison, selection=self.selection
+        )  # collapsed: each works once opened
         self.exposure = ExposureView(comparison=self.comparison)
         self.skill = SkillView(comparison=self.comparison)
         self._cancel = threading.Event()

@@ -18,6 +18,7 @@ import xarray as xr
 
 from deepcams.dashboard.comparison import INPUT, Comparison
 from deepcams.dashboard.maps import size_by_frame
+from deepcams.dashboard.selection import Selection
 from deepcams.dashboard.series import PALETTE
 from deepcams.errors import DeepcamsError
 from deepcams.validation import WINDOWS, ValidationResult, target_points, validate
@@ -28,6 +29,7 @@ FORMATS = {"r": "{:.2f}", "fac2": "{:.2f}", "ioa": "{:.2f}", "mqi90": "{:.1f}"} 
     name: "{:,.1f}" for name in ("rmse", "mae", "bias", "nmb", "nme", "mfb", "mfe")
 }
 INPUT_COLOUR = "#d62728"  # the input's colour in the page's series chart
+TAP_REACH = 0.3  # degrees: a tap this close to a station (a few map pixels) picks it
 SYMLOG_ABOVE = 5.0  # the target diagram turns logarithmic beyond 1 when points reach this far, as plot_target
 
 
@@ -46,13 +48,20 @@ def symlog_ticks(reach: float) -> list[tuple[float, str]]:
 
 
 class StationsPanel(pn.viewable.Viewer):
-    """`validate` of the run shown: a table per product, the target diagram, a station's series."""
+    """`validate` of the run shown: a table per product, the target diagram, a station's series (chosen
+    in the list, or by a tap on the maps near it)."""
 
     comparison = param.ClassSelector(class_=Comparison)
     window = param.Selector(
         objects=list(WINDOWS), default="hourly", doc="How the products are averaged to match the stations"
     )
     station = param.Selector(objects={}, allow_None=True, doc="The station whose series is shown")
+    selection = param.ClassSelector(
+        class_=Selection,
+        default=None,
+        allow_None=True,
+        doc="The maps' selection: a tap on a station picks it",
+    )
     open = param.Boolean(False, doc="Whether the panel is open: it validates only then")
     validation = param.ClassSelector(class_=ValidationResult, default=None, allow_None=True)
     problem = param.String("", doc="Why there is no validation, one line")
@@ -106,6 +115,17 @@ class StationsPanel(pn.viewable.Viewer):
         self.param.station.objects = places
         station = self.station if self.station in places.values() else next(iter(places.values()), None)
         self.param.update(validation=validation, problem=problem, station=station)
+
+    @param.depends("selection.point", watch=True)
+    def _tapped(self) -> None:
+        """A tap on the maps within TAP_REACH degrees of a validated station shows that station."""
+        point = None if self.selection is None else self.selection.point
+        if point is None or self.validation is None:
+            return
+        places = self.validation.pairs.drop_duplicates("station")
+        distance = np.hypot(places["lon"] - point[0], places["lat"] - point[1])
+        if distance.min() <= TAP_REACH:
+            self.station = places["station"].iloc[int(np.argmin(distance.to_numpy()))]
 
     @staticmethod
     def _station_options(validation: ValidationResult) -> dict[str, str]:
