@@ -25,7 +25,6 @@ from deepcams.errors import DeepcamsError
 from deepcams.exposure import MIN_COVERAGE, WHO_24H, aggregate
 from deepcams.grids import area_weights, grid_of
 
-MAP_SIDE = 420  # pixels, the longer side of the map
 DAYS = "days_over_24h_guideline"
 
 
@@ -163,7 +162,7 @@ class ExposureView(pn.viewable.Viewer):
         top = max(float(np.nanmax(days.values)) if days.notnull().any() else 0.0, 1.0)
         image = hv.Image(days, kdims=["lon", "lat"], vdims=[DAYS]).opts(
             cmap="viridis", clim=(0, top), colorbar=True, clabel=f"days over {WHO_24H:g} µg m⁻³",
-            tools=["hover"], hooks=[size_by_frame], **frame_size(lon, lat, MAP_SIDE),
+            tools=["hover"], hooks=[size_by_frame], **frame_size(lon, lat),
             xlim=(float(lon.min()), float(lon.max())), ylim=(float(lat.min()), float(lat.max())),
         )  # fmt: skip
         coast = hv.Path([lines], ["lon", "lat"]).opts(color="white", line_width=0.7)

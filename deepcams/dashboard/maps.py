@@ -47,6 +47,7 @@ DIVERGING = "RdBu_r"
 SAMPLE = 1_000_000  # values sampled to choose the colour range quickly on large requests
 RASTERIZE_ABOVE = 320 * 320  # cells of a field above which datashader regrids it to the map's pixels
 UNITS = "µg m⁻³"
+CARD_MAP_SIDE = 420  # pixels, the longer side of a card's map (stations, exposure, skill)
 HOUR_INTERVAL_MS = 200  # the hour player's pace: at most 5 frames a second
 
 
@@ -56,7 +57,7 @@ def size_by_frame(plot, element) -> None:
     plot.state.sizing_mode = None
 
 
-def frame_size(lon: np.ndarray, lat: np.ndarray, longest: int) -> dict[str, int]:
+def frame_size(lon: np.ndarray, lat: np.ndarray, longest: int = CARD_MAP_SIDE) -> dict[str, int]:
     """A plate carrée frame, a degree as long both ways, its longer side `longest` pixels: both sides set,
     as Bokeh's fixed sizing wants (with `size_by_frame`)."""
     width, height = float(np.ptp(lon)) or 1.0, float(np.ptp(lat)) or 1.0
@@ -153,7 +154,7 @@ class MapGrid(pn.viewable.Viewer):
         self.label = pn.pane.Markdown("", margin=(0, 10), css_classes=["hour-label"])
         self.images: list[hv.DynamicMap | gv.Image] = []  # one element a map (see `_dynamic`)
         # the Bokeh plots of the maps drawn at a fixed raster, by panel: an hour change writes their pixels
-        self._fixed: dict[MapPanel, list] = {}
+        self._fixed: dict[MapPanel, FixedMap] = {}
         self.crs: ccrs.Projection = ccrs.PlateCarree()
         self._resamplers: dict[tuple, Resampler] = {}  # per field axes, for projected views
         self._hours_changed()
@@ -457,8 +458,10 @@ class MapGrid(pn.viewable.Viewer):
         return image(self.selection.hour)
 
     def _remember(self, panel: MapPanel, plot, element) -> None:
-        """A hook: the Bokeh plot of a fixed map, once per page that draws it."""
-        self._fixed[panel].plots.append(plot)
+        """A hook (HoloViews runs it as a plot is made and as it updates): the Bokeh plot of a fixed map,
+        once per page that draws it."""
+        if plot not in self._fixed[panel].plots:
+            self._fixed[panel].plots.append(plot)
 
     @param.depends("selection.hour", watch=True)
     def _show_hour(self) -> None:

@@ -28,7 +28,6 @@ METRICS = {"bias": "bias", "RMSE": "rmse", "R": "r"}  # selector label -> variab
 COLOURMAPS = {"bias": "RdBu_r", "rmse": "viridis", "r": "PuOr"}
 UNITS = {"bias": "µg m⁻³", "rmse": "µg m⁻³", "r": ""}
 TRUTH_COLOUR = "black"
-MAP_SIDE = 420  # pixels, the longer side of the map
 
 
 def colour_limits(metric: str, values: np.ndarray) -> tuple[float, float]:
@@ -146,7 +145,7 @@ class SkillView(pn.viewable.Viewer):
         image = hv.Image(field, kdims=["lon", "lat"], vdims=[self.metric]).opts(
             cmap=COLOURMAPS[self.metric], clim=colour_limits(self.metric, field.values), colorbar=True,
             clabel=f"{label} ({unit})" if unit else label, tools=["hover"], hooks=[size_by_frame],
-            **frame_size(lon, lat, MAP_SIDE),
+            **frame_size(lon, lat),
             xlim=(float(lon.min()), float(lon.max())), ylim=(float(lat.min()), float(lat.max())),
         )  # fmt: skip
         coast = hv.Path([lines], ["lon", "lat"]).opts(color="black", line_width=0.7)
