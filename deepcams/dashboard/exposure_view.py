@@ -18,9 +18,8 @@ import panel as pn
 import param
 import xarray as xr
 
-from deepcams.dashboard import coastlines
 from deepcams.dashboard.comparison import Comparison
-from deepcams.dashboard.maps import frame_size, size_by_frame
+from deepcams.dashboard.maps import lonlat_map
 from deepcams.errors import DeepcamsError
 from deepcams.exposure import MIN_COVERAGE, WHO_24H, aggregate
 from deepcams.grids import area_weights, grid_of
@@ -157,16 +156,11 @@ class ExposureView(pn.viewable.Viewer):
         if self.method not in self.products:
             return None
         days = self.days_over(self.method)
-        lon, lat = days["lon"].values, days["lat"].values
-        lines = coastlines.lines("coastline", "50m", lon.min(), lon.max(), lat.min(), lat.max(), margin=1.0)
         top = max(float(np.nanmax(days.values)) if days.notnull().any() else 0.0, 1.0)
-        image = hv.Image(days, kdims=["lon", "lat"], vdims=[DAYS]).opts(
-            cmap="viridis", clim=(0, top), colorbar=True, clabel=f"days over {WHO_24H:g} µg m⁻³",
-            tools=["hover"], hooks=[size_by_frame], **frame_size(lon, lat),
-            xlim=(float(lon.min()), float(lon.max())), ylim=(float(lat.min()), float(lat.max())),
-        )  # fmt: skip
-        coast = hv.Path([lines], ["lon", "lat"]).opts(color="white", line_width=0.7)
-        return (image * coast).opts(title=f"{self.method}: days over the WHO 24-hour guideline")
+        image = lonlat_map(
+            days, DAYS, "white", cmap="viridis", clim=(0, top), clabel=f"days over {WHO_24H:g} µg m⁻³"
+        )
+        return image.opts(title=f"{self.method}: days over the WHO 24-hour guideline")
 
     @param.depends("products", "method")
     def days_map(self):

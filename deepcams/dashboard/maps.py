@@ -65,6 +65,18 @@ def frame_size(lon: np.ndarray, lat: np.ndarray, longest: int = CARD_MAP_SIDE) -
     return {"frame_width": max(round(width * scale), 80), "frame_height": max(round(height * scale), 80)}
 
 
+def lonlat_map(field: xr.DataArray, vdim: str, coast: str, **opts) -> hv.Overlay:
+    """A card's plate carrée map of a (lat, lon) field with its coastlines (no tiles), framed on the field
+    and sized by `frame_size`; `opts` style the image (cmap, clim, clabel, ...)."""
+    lon, lat = field["lon"].values, field["lat"].values
+    lines = coastlines.lines("coastline", "50m", lon.min(), lon.max(), lat.min(), lat.max(), margin=1.0)
+    image = hv.Image(field, kdims=["lon", "lat"], vdims=[vdim]).opts(
+        colorbar=True, tools=["hover"], hooks=[size_by_frame], **frame_size(lon, lat),
+        xlim=(float(lon.min()), float(lon.max())), ylim=(float(lat.min()), float(lat.max())), **opts,
+    )  # fmt: skip
+    return image * hv.Path([lines], ["lon", "lat"]).opts(color=coast, line_width=0.7)
+
+
 def frame_at(field: xr.DataArray, hour: pd.Timestamp, latest: bool = False) -> np.ndarray:
     """The field at `hour`; NaN where it has no such time, or with `latest` (the 3-hourly input) its
     latest frame at or before `hour`."""

@@ -17,9 +17,8 @@ import panel as pn
 import param
 import xarray as xr
 
-from deepcams.dashboard import coastlines
 from deepcams.dashboard.comparison import TRUTH, Comparison
-from deepcams.dashboard.maps import frame_size, size_by_frame
+from deepcams.dashboard.maps import lonlat_map, size_by_frame
 from deepcams.dashboard.series import PALETTE
 from deepcams.errors import DeepcamsError
 from deepcams.metrics import power_spectrum, skill_maps
@@ -138,18 +137,13 @@ class SkillView(pn.viewable.Viewer):
         if self.method not in self.maps:
             return None
         field = self.maps[self.method][self.metric]
-        lon, lat = field["lon"].values, field["lat"].values
-        lines = coastlines.lines("coastline", "50m", lon.min(), lon.max(), lat.min(), lat.max(), margin=1.0)
         label = next(k for k, v in METRICS.items() if v == self.metric)
         unit = UNITS[self.metric]
-        image = hv.Image(field, kdims=["lon", "lat"], vdims=[self.metric]).opts(
-            cmap=COLOURMAPS[self.metric], clim=colour_limits(self.metric, field.values), colorbar=True,
-            clabel=f"{label} ({unit})" if unit else label, tools=["hover"], hooks=[size_by_frame],
-            **frame_size(lon, lat),
-            xlim=(float(lon.min()), float(lon.max())), ylim=(float(lat.min()), float(lat.max())),
+        image = lonlat_map(
+            field, self.metric, "black", cmap=COLOURMAPS[self.metric],
+            clim=colour_limits(self.metric, field.values), clabel=f"{label} ({unit})" if unit else label,
         )  # fmt: skip
-        coast = hv.Path([lines], ["lon", "lat"]).opts(color="black", line_width=0.7)
-        return (image * coast).opts(title=f"{self.method}: {label} per pixel")
+        return image.opts(title=f"{self.method}: {label} per pixel")
 
     @param.depends("maps", "method", "metric")
     def skill_map(self):
