@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: test app docs-images lint format setup weights clean
+.PHONY: test app docs-images lint format setup weights ensemble clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ format: $(STAMP)
 # the shipped model weights, trained on the real sample's training bands plus the synthetic world (docs/model-card.md)
 weights: $(STAMP)
 	nice -n 10 $(VENV)/bin/python scripts/train_weights.py
+
+# the deep ensemble's members 1 .. 4 (member 0 is `make weights`) and its spread calibration (docs/model-card.md)
+ensemble: $(STAMP)
+	nice -n 10 $(VENV)/bin/python scripts/train_ensemble.py
+	$(VENV)/bin/python scripts/evaluate_ensemble.py --write
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,4 +1,5 @@
-"""Skill scores between a prediction and a truth on the same grid: RMSE, MAE, bias, Pearson R, SSIM, PSNR.
+"""Skill scores between a prediction and a truth on the same grid: RMSE, MAE, bias, Pearson R, SSIM, PSNR,
+and for an ensemble product (`deepcams.ensemble`) CRPS, the spread-skill ratio and the rank histogram.
 
 NaN-aware (a pixel counts only where both are finite), optionally weighted by pixel area (~ cos(latitude)),
 per time step and aggregated over all steps, over a region.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scoringrules
 import xarray as xr
 from scipy.ndimage import gaussian_filter
 
@@ -18,6 +20,13 @@ from deepcams.io.conventions import check_canonical
 METRICS = ("rmse", "mae", "bias", "r", "ssim", "psnr")
 # better direction of each metric, for highlighting the best method
 HIGHER_IS_BETTER = {"rmse": False, "mae": False, "bias": None, "r": True, "ssim": True, "psnr": True}
+# an ensemble product's scores: CRPS (a point forecast's CRPS is its MAE, so the column compares with every
+# method) and spread / RMSE of the mean (1 when the spread is as large as the errors it should cover)
+PROBABILISTIC = ("crps", "spread_skill")
+HIGHER_IS_BETTER.update(crps=False, spread_skill=None)
+SPREAD = "pm25_spread"
+MEMBERS = "pm25_member"
+SIGMA_FLOOR = 1e-6  # ug m-3: a zero spread makes the normal CRPS 0/0; this small one gives |error| instead
 
 
 def _weights(field: xr.DataArray, weighted: bool) -> np.ndarray:
@@ -137,6 +146,85 @@ def summarize(
     return {name: total[name] for name in (*METRICS, "n")}
 
 
+def _field(ds: xr.Dataset, name: str) -> xr.Dataset:
+    """Variable `name` of a product as a canonical dataset of its own, so `_aligned` cuts it like `pm25`."""
+    return xr.Dataset({"pm25": ds[name].assign_attrs(units=ds["pm25"].attrs.get("units"))}, attrs=ds.attrs)
+
+
+def probabilistic_scores(
+    pred: xr.Dataset, truth: xr.Dataset, *, bbox: BBox | str | None = None, weighted: bool = False
+) -> dict[str, float]:
+    """CRPS of the product's normal distribution (mean `pm25`, standard deviation `pm25_spread`, as
+    `scoringrules.crps_normal`) and the spread-skill ratio sqrt(mean spread^2) / RMSE of the mean; for a
+    product without a spread, its MAE and NaN. Over the pixels where truth, mean and spread are finite."""
+    if SPREAD not in pred:
+        total = summarize(pred, truth, bbox=bbox, weighted=weighted)
+        return {"crps": total["mae"], "spread_skill": float("nan")}
+    p, t = _aligned(pred, truth, bbox)
+    s, _ = _aligned(_field(pred, SPREAD), truth, bbox)
+    mean, obs, sigma = (np.asarray(a.values, dtype="float64") for a in (p, t, s))
+    weight = np.broadcast_to(_weights(p, weighted)[None], mean.shape)
+    valid = np.isfinite(mean) & np.isfinite(obs) & np.isfinite(sigma) & (weight > 0)
+    if not valid.any():
+        return {"crps": float("nan"), "spread_skill": float("nan")}
+    w = weight[valid] / weight[valid].sum()
+    crps = scoringrules.crps_normal(obs[valid], mean[valid], np.maximum(sigma[valid], SIGMA_FLOOR))
+    rmse = np.sqrt(np.sum(w * (mean[valid] - obs[valid]) ** 2))
+    spread = np.sqrt(np.sum(w * sigma[valid] ** 2))
+    return {
+        "crps": float(np.sum(w * crps)),
+        "spread_skill": float(spread / rmse) if rmse > 0 else float("nan"),
+    }
+
+
+def ensemble_scores(members: np.ndarray, truth: np.ndarray, spread_scale: float = 1.0) -> dict:
+    """Scores of an ensemble's members (N, ...) against `truth` (...), over the pixels finite in the truth
+    and every member: MAE and RMSE of the mean; CRPS of the product's normal distribution (`pm25_spread`'s
+    spread, times `spread_scale`) and the members' own CRPS (`scoringrules.crps_ensemble`, fair estimator);
+    the spread-skill ratio of the product (sqrt(mean spread^2) / RMSE) and of the raw members with the
+    finite-size correction sqrt((N + 1) / N) (Fortin et al. 2014); and the rank histogram of the truth
+    among the members (N + 1 counts; ties split at random, seeded)."""
+    ens = np.moveaxis(np.asarray(members, dtype="float64"), 0, -1)
+    obs = np.asarray(truth, dtype="float64")
+    valid = np.isfinite(obs) & np.isfinite(ens).all(axis=-1)
+    obs, ens = obs[valid], ens[valid]
+    size = ens.shape[-1]
+    if obs.size == 0:
+        raise DeepcamsError("no pixel where the truth and every member are finite")
+    below, ties = (ens < obs[:, None]).sum(axis=1), (ens == obs[:, None]).sum(axis=1)
+    ranks = below + np.floor(np.random.default_rng(0).random(obs.size) * (ties + 1)).astype(int)
+    mean, sigma = ens.mean(axis=1), ens.std(axis=1, ddof=1)
+    error = mean - obs
+    rmse = float(np.sqrt(np.mean(error**2)))
+    spread = float(np.sqrt(np.mean(sigma**2)))
+    ratio = lambda value: value / rmse if rmse > 0 else float("nan")  # noqa: E731
+    crps = scoringrules.crps_normal(obs, mean, np.maximum(spread_scale * sigma, SIGMA_FLOOR))
+    return {
+        "mae": float(np.mean(np.abs(error))),
+        "rmse": rmse,
+        "crps": float(np.mean(crps)),
+        "crps_members": float(np.mean(scoringrules.crps_ensemble(obs, ens, estimator="fair"))),
+        "spread_skill": ratio(spread_scale * spread),
+        "spread_skill_members": ratio(np.sqrt((size + 1) / size) * spread),
+        "rank_histogram": np.bincount(ranks, minlength=size + 1).tolist(),
+        "n": int(obs.size),
+    }
+
+
+def member_scores(pred: xr.Dataset, truth: xr.Dataset, *, bbox: BBox | str | None = None) -> dict:
+    """`ensemble_scores` of a product's members (`pm25_member`, from `members=True`) against `truth`,
+    unweighted, with the product's own spread factor."""
+    if MEMBERS not in pred:
+        raise DeepcamsError("the product holds no members (downscale with members=True / --members)")
+    fields = [
+        _aligned(_field(pred.isel(realization=k), MEMBERS), truth, bbox)
+        for k in range(pred.sizes["realization"])
+    ]
+    members = np.stack([p.values for p, _ in fields])
+    scale = float(pred.attrs.get("spread_scale", 1.0))
+    return ensemble_scores(members, fields[0][1].values, scale)
+
+
 def compare(
     predictions: dict[str, xr.Dataset],
     truth: xr.Dataset,
@@ -147,14 +235,20 @@ def compare(
     """One row of aggregated scores per named prediction (the comparison table of CLI and app).
 
     Every method is scored on the same pixels: those where the truth and all predictions are finite,
-    so a method that leaves more NaN near data gaps is not judged on an easier set.
+    so a method that leaves more NaN near data gaps is not judged on an easier set. When any prediction is
+    an ensemble product, the table has the `PROBABILISTIC` columns too (a point forecast's CRPS is its MAE).
     """
     common = truth.copy()
     for ds in predictions.values():
         p, t = _aligned(ds, common, bbox)
         common = xr.Dataset({"pm25": t.where(p.notnull())}, attrs=truth.attrs)
     table = {name: summarize(ds, common, weighted=weighted) for name, ds in predictions.items()}
-    return pd.DataFrame.from_dict(table, orient="index")[[*METRICS, "n"]]
+    columns = [*METRICS, "n"]
+    if any(SPREAD in ds for ds in predictions.values()):
+        for name, ds in predictions.items():
+            table[name].update(probabilistic_scores(ds, common, weighted=weighted))
+        columns[-1:-1] = PROBABILISTIC
+    return pd.DataFrame.from_dict(table, orient="index")[columns]
 
 
 def skill_maps(pred: xr.Dataset, truth: xr.Dataset, *, bbox: BBox | str | None = None) -> xr.Dataset:

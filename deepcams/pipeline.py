@@ -16,10 +16,11 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from deepcams._version import __version__
+from deepcams.ensemble import QUANTILES, calibration, check_quantiles, summarize_members
 from deepcams.errors import DeepcamsError
 from deepcams.grids import CAMS, GEOSCF, BBox, footprint, require_grid, take
 from deepcams.io.conventions import check_canonical, check_plausible, pm25_dataset
-from deepcams.methods import DEFAULT_METHOD, MassTally, Method, get_method
+from deepcams.methods import DEFAULT_METHOD, ENSEMBLE_METHOD, MassTally, Method, get_method
 
 # Refuse requests whose output would not fit comfortably in memory (float32 bytes).
 MAX_OUTPUT_BYTES = 8 * 1024**3
@@ -117,6 +118,9 @@ def downscale(
     batch: int = 8,
     progress: bool = False,
     on_step: Callable[[int, int], None] | None = None,
+    ensemble: int | None = None,
+    quantiles=QUANTILES,
+    members: bool = False,
     **method_options: Any,
 ) -> xr.Dataset:
     """Downscale canonical CAMS input to hourly fields on the GEOS-CF grid (or its `bbox` subset).
@@ -126,10 +130,32 @@ def downscale(
     the output pixels they touch (infinities count as NaN). Values whose magnitude no PM2.5 field has (a
     units slip, see `deepcams.io.conventions.check_plausible`) are an error unless `allow_implausible`.
     `on_step(done, total)` reports progress (the app's progress bar).
+
+    An ensemble method (`deepcams-ensemble`, or `ensemble=N` with deepcams: its first N members) runs each
+    member and returns their mean as `pm25`, the calibrated spread and the `quantiles`
+    (`deepcams.ensemble`), and with `members` each member's field; every member conserves mass on its own.
     """
+    if ensemble is not None:
+        if method != DEFAULT_METHOD and getattr(method, "name", None) != ENSEMBLE_METHOD:
+            raise DeepcamsError(
+                f"an ensemble is of {DEFAULT_METHOD} members, not of {getattr(method, 'name', method)!r}"
+            )
+        method = get_method(ENSEMBLE_METHOD, size=ensemble, **method_options)
+        method_options = {}
+    method = method if isinstance(method, Method) else get_method(method, **method_options)
+    if method.members:
+        run = dict(
+            bbox=bbox,
+            start=start,
+            end=end,
+            allow_nan=allow_nan,
+            allow_implausible=allow_implausible,
+            batch=batch,
+            progress=progress,
+        )
+        return _downscale_ensemble(cams, method, quantiles, members, on_step, run)
     pm25 = check_canonical(cams)
     require_grid(cams, CAMS, "downscale input", hint="use deepcams.coarsen for GEOS-CF")
-    method = method if isinstance(method, Method) else get_method(method, **method_options)
     bbox = BBox.parse(bbox)
     selected = select_times(cams, start, end)
     step = time_step_hours(selected["time"].values)
@@ -190,6 +216,56 @@ def downscale(
     if method.attrs.get("conservation") == "on":
         attrs["conservation_relative_correction"] = tally.relative
     return pm25_dataset(out, hours.values, fine_lat, fine_lon, attrs)
+
+
+def _downscale_ensemble(
+    cams: xr.Dataset,
+    method: Method,
+    quantiles,
+    keep_members: bool,
+    on_step: Callable[[int, int], None] | None,
+    run: dict[str, Any],
+) -> xr.Dataset:
+    """An ensemble method's run: each member through the one-method run, then their summary."""
+    quantiles = check_quantiles(quantiles)
+    check_canonical(cams)
+    size = len(method.members)
+    # members, mean, spread and quantiles are all in memory at once
+    copies = size * (1 + keep_members) + 2 + len(quantiles)
+    total = estimate_output_bytes(cams, run["bbox"], run["start"], run["end"]) * copies
+    if total > MAX_OUTPUT_BYTES:
+        raise DeepcamsError(
+            f"request too large: {total / 1024**3:.1f} GiB for a {size}-member ensemble (limit "
+            f"{MAX_OUTPUT_BYTES / 1024**3:.0f} GiB); use a smaller bbox, fewer dates or fewer members"
+        )
+    calibrated = calibration()
+    runs = []
+    for k, member in enumerate(method.members):
+        report = None if on_step is None else (lambda done, n, k=k: on_step(k * n + done, size * n))
+        runs.append(downscale(cams, member, on_step=report, **run))
+    stacked = xr.concat([r["pm25"] for r in runs], dim="realization").assign_coords(
+        realization=np.arange(size)
+    )
+    out = summarize_members(stacked, quantiles, calibrated["spread_scale"], keep_members)
+    attrs = {
+        **runs[0].attrs,
+        **product_attrs(
+            method, cams.attrs, BBox.parse(run["bbox"]), int(runs[0].attrs["input_time_step_hours"])
+        ),
+    }
+    if "conservation_relative_correction" in runs[0].attrs:
+        attrs["conservation_relative_correction"] = float(
+            np.mean([r.attrs["conservation_relative_correction"] for r in runs])
+        )
+    attrs.update(
+        spread_scale=float(calibrated["spread_scale"]),
+        spread_calibration=str(calibrated["fitted_on"]),
+        history=f"{cams.attrs.get('history', '')}\ndeepcams.downscale method={method.name} size={size}".strip(),
+    )
+    out.attrs = attrs
+    for name in ("time", "lat", "lon"):
+        out[name].attrs = dict(runs[0][name].attrs)
+    return out
 
 
 def simulate(geoscf: xr.Dataset, step: int = 3) -> xr.Dataset:

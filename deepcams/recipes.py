@@ -9,7 +9,7 @@ CLI's help shows them without loading the models.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from deepcams.errors import DeepcamsError
@@ -142,3 +142,14 @@ SHIPPED: Mapping[str, Recipe] = MappingProxyType(
 )
 # `deepcams train`'s and `TrainConfig`'s defaults: `Recipe(stage)` is `deepcams train stage`
 DEFAULTS = Optimisation()
+
+# The deep ensemble (`make ensemble`): the shipped recipe of both stages with other seeds (initialisation and
+# batch order); member 0 is the shipped weights themselves, so the ensemble's member 0 is `deepcams`.
+ENSEMBLE_SIZE = 5
+
+
+def member_recipe(stage: str, member: int) -> Recipe:
+    """The shipped recipe of `stage` for ensemble member `member` (0 .. ENSEMBLE_SIZE - 1): seed SEED + member."""
+    if not 0 <= member < ENSEMBLE_SIZE:
+        raise DeepcamsError(f"ensemble member {member} does not exist (0 .. {ENSEMBLE_SIZE - 1})")
+    return replace(SHIPPED[stage], seed=SEED + member)

@@ -321,6 +321,28 @@ def test_compare_tap_download_and_error(server, browser, tmp_path):
     page.close()
 
 
+def test_ensemble_scores_spread_map_and_band(server, browser, tmp_path):
+    """deepcams-ensemble ticked beside the opening methods: its CRPS and spread-skill in the table, the
+    spread card's map once opened, and its quantile band at the point in the series' CSV."""
+    page, watch, _ = open_page(browser, server, timeout=240)
+    page.get_by_text("deepcams-ensemble", exact=True).click()
+    TIMINGS["run_ensemble_and_opening_methods_s"] = round(run_and_wait(page, ["deepcams-ensemble"]), 2)
+    table = text_of(page, ".metrics-table table")
+    assert "CRPS" in table and "spread / RMSE" in table and "deepcams-ensemble" in table
+    page.get_by_text("Ensemble spread: where the added detail is reliable").click()
+    page.wait_for_selector(".ensemble-map canvas", state="visible", timeout=60_000)
+    assert "calibration factor" in text_of(page, ".ensemble-note p")
+    with page.expect_download(timeout=60_000) as download:
+        page.locator(".export-csv button").click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    header = next(line for line in path.read_text().splitlines() if line.startswith("time_utc"))
+    assert "deepcams-ensemble 5%" in header and "deepcams-ensemble 95%" in header
+    page.locator(".ensemble-view").screenshot(path=str(IMAGES / "dashboard-ensemble.png"))
+    assert watch.external == [] and watch.errors == []
+    page.close()
+
+
 def test_hostile_names_show_as_text_and_run_nothing(server, browser, roots):
     page, watch, _ = open_page(browser, server)
     dialogs = []

@@ -95,6 +95,18 @@ CASES = [
     ),  # fmt: skip
     Case("--bbox without its value", ("downscale", "{small}", "-o", "{out}", "--bbox"), "--bbox=-20,0,10,30"),
     Case("disk full while writing", ("<enospc>", *downscale("{small}")), "no space left on"),
+    Case("--ensemble 0", ("downscale", "{small}", "-o", "{out}", "--ensemble", "0"), "argument --ensemble"),
+    Case(
+        "--ensemble not a number",
+        ("downscale", "{small}", "-o", "{out}", "--ensemble", "x"),
+        "argument --ensemble",
+    ),
+    Case(
+        "--quantiles not numbers",
+        ("downscale", "{small}", "-o", "{out}", "--ensemble", "2", "--quantiles", "a,b"),
+        "argument --quantiles",
+    ),
+    Case("--ensemble of a baseline", downscale("{small}", "--ensemble", "2"), "not of 'bicubic-linear'"),
 ]
 
 

@@ -18,11 +18,13 @@ from deepcams.cli.options import (
     refuse_overwriting_inputs,
     timestamp,
 )
+from deepcams.ensemble import QUANTILES, check_quantiles
 from deepcams.errors import DeepcamsError
 from deepcams.grids import CAMS, require_grid
 from deepcams.io import to_netcdf
 from deepcams.methods import DEFAULT_METHOD, available_methods
 from deepcams.pipeline import downscale, select_times
+from deepcams.recipes import ENSEMBLE_SIZE
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -47,14 +49,47 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="accept values outside the magnitudes of PM2.5 (about 1e-3 .. 1e5 ug m-3; see README)",
     )
+    group = parser.add_argument_group("ensemble (deepcams only)")
+    group.add_argument(
+        "--ensemble",
+        type=ensemble_size,
+        metavar="N",
+        help=f"run N members of the DeepCAMS ensemble (2 .. {ENSEMBLE_SIZE}): mean, spread and quantiles",
+    )
+    group.add_argument(
+        "--quantiles",
+        type=probabilities,
+        default=QUANTILES,
+        help=f"comma-separated probabilities of the output's quantiles (default {','.join(map(str, QUANTILES))})",
+    )
+    group.add_argument("--members", action="store_true", help="also write each member's field")
     add_method_options(parser)
     add_input_options(parser)
     add_quiet(parser)
     parser.set_defaults(run=run)
 
 
+def ensemble_size(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        size = 0
+    if not 2 <= size <= ENSEMBLE_SIZE:
+        raise argparse.ArgumentTypeError(f"ensemble size must be 2 .. {ENSEMBLE_SIZE} members, got {text!r}")
+    return size
+
+
+def probabilities(text: str) -> tuple[float, ...]:
+    try:
+        return check_quantiles(part for part in text.split(",") if part.strip())
+    except DeepcamsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def run(args: argparse.Namespace) -> int:
     refuse_overwriting_inputs(args.output, args.inputs)
+    if args.ensemble is None and args.members:
+        raise DeepcamsError("--members needs --ensemble N")
     cams = open_inputs(args, args.inputs)
     require_grid(cams, CAMS, "input", hint="GEOS-CF files go to `deepcams simulate`")
     selected = select_times(cams, args.start, args.end)
@@ -76,6 +111,11 @@ def run(args: argparse.Namespace) -> int:
             allow_nan=args.allow_nan,
             allow_implausible=args.allow_implausible,
             progress=not args.quiet,
+            **(
+                {}
+                if args.ensemble is None
+                else {"ensemble": args.ensemble, "quantiles": args.quantiles, "members": args.members}
+            ),
             **method_options(args),
         )
     except DeepcamsError as exc:  # the library names its keyword; here it is a flag
@@ -83,8 +123,10 @@ def run(args: argparse.Namespace) -> int:
         raise DeepcamsError(text.replace("pass allow_implausible", "pass --allow-implausible")) from None
     to_netcdf(result, args.output)
     if not args.quiet:
+        ensemble = f", {args.ensemble}-member ensemble" if args.ensemble else ""
         print(
             f"wrote {args.output}: {result.sizes['time']} hourly frames, {result.sizes['lat']} x {result.sizes['lon']}"
+            + ensemble
         )
     return 0
 

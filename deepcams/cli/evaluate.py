@@ -7,11 +7,23 @@ import json
 
 from deepcams.cli.options import bbox, require_same_grid
 from deepcams.io import open_any, to_netcdf
-from deepcams.metrics import evaluate, power_spectrum, skill_maps, summarize
+from deepcams.metrics import (
+    MEMBERS,
+    SPREAD,
+    evaluate,
+    member_scores,
+    power_spectrum,
+    probabilistic_scores,
+    skill_maps,
+    summarize,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("evaluate", help="RMSE, MAE, bias, R, SSIM, PSNR of a prediction against a truth")
+    parser = sub.add_parser(
+        "evaluate",
+        help="RMSE, MAE, bias, R, SSIM, PSNR (and an ensemble's CRPS, spread-skill, rank histogram)",
+    )
     parser.add_argument("prediction", metavar="PRED", help="deepcams output (NetCDF)")
     parser.add_argument(
         "truth", metavar="TRUTH", help="truth on the same grid (GEOS-CF NetCDF or deepcams NetCDF)"
@@ -35,17 +47,27 @@ def run(args: argparse.Namespace) -> int:
     truth = open_any([args.truth])
     require_same_grid({args.prediction: pred, args.truth: truth})
     total = summarize(pred, truth, bbox=args.bbox, weighted=args.weighted)
+    if SPREAD in pred:  # an ensemble product (`downscale --ensemble N`)
+        total.update(probabilistic_scores(pred, truth, bbox=args.bbox, weighted=args.weighted))
+    members = member_scores(pred, truth, bbox=args.bbox) if MEMBERS in pred else None
     per_time = evaluate(pred, truth, bbox=args.bbox, weighted=args.weighted) if args.per_time else None
     if args.maps:
         write_maps(pred, truth, args)
     if args.json:
         report = {"overall": total}
+        if members is not None:
+            report["members"] = members
         if per_time is not None:
             report["per_time"] = {str(t): counted(row.to_dict()) for t, row in per_time.iterrows()}
         print(json.dumps(report, indent=2))
         return 0
     print(f"{'':20s}" + "".join(f" {name:>10s}" for name in total))
     print(f"{'overall':20s}" + cells(total))
+    if members is not None:
+        print(
+            f"members: CRPS {members['crps_members']:.4g}, spread-skill {members['spread_skill_members']:.3g}, "
+            f"rank histogram {' '.join(map(str, members['rank_histogram']))} (n {members['n']})"
+        )
     if per_time is not None:
         for time, row in per_time.iterrows():
             print(f"{str(time):20s}" + cells(row.to_dict()))

@@ -53,6 +53,13 @@ def describe(ds, files) -> None:
     if finite.any():
         print(f"values:    {values[finite].min():.4g} .. {values[finite].max():.4g} {pm25.attrs['units']}")
     print(f"missing:   {100 * (1 - finite.mean()):.1f}% NaN")
+    if "pm25_spread" in ds:  # an ensemble product: pm25 is its mean
+        quantiles = ", ".join(f"{q:.0%}" for q in ds["quantile"].values) if "quantile" in ds else "none"
+        kept = "members kept" if "pm25_member" in ds else "members not kept"
+        print(
+            f"ensemble:  {ds.attrs.get('ensemble_size', '?')} members; pm25 is their mean, pm25_spread the spread "
+            f"(x {float(ds.attrs.get('spread_scale', 1.0)):.3g}), quantiles {quantiles}; {kept}"
+        )
     for key in ("time_alignment", "time_note", "attribution"):
         if key in ds.attrs:
             print(f"{key + ':':11s}{ds.attrs[key]}")

@@ -2,13 +2,14 @@
 
 `Comparison` is the state (request -> results); `MapGrid`, `SeriesChart`, `MetricsTable` and `Overview`
 are views of it, the first two following one shared `Selection` (hour, point, view), as are `StationsPanel`
-(the run against stations), `ExposureView` (daily means, WHO exceedances) and `SkillView` (skill maps,
-power spectra); `Dashboard` puts them together (it opens on `start`, a first comparison). They work the
+(the run against stations), `ExposureView` (daily means, WHO exceedances), `SkillView` (skill maps,
+power spectra) and `EnsembleView` (the ensemble's spread); `Dashboard` puts them together (it opens on `start`, a first comparison). They work the
 same inline in Jupyter.
 """
 
 from deepcams.dashboard.comparison import Comparison, Request, prepare_in_background
 from deepcams.dashboard.dashboard import Dashboard
+from deepcams.dashboard.ensemble_view import EnsembleView
 from deepcams.dashboard.exposure_view import ExposureView
 from deepcams.dashboard.maps import MapGrid
 from deepcams.dashboard.overview import Overview
@@ -22,6 +23,7 @@ __all__ = [
     "PRESETS",
     "Comparison",
     "Dashboard",
+    "EnsembleView",
     "ExposureView",
     "MapGrid",
     "MetricsTable",

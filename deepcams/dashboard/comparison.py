@@ -24,10 +24,12 @@ import deepcams
 from deepcams.dashboard.cache import ResultCache
 from deepcams.dashboard.insample import in_sample_share
 from deepcams.dashboard.regions import CUSTOM, PRESETS
+from deepcams.ensemble import QUANTILES
 from deepcams.errors import DeepcamsError
 from deepcams.grids import BBox, select_region, wrap_lon
-from deepcams.methods import Method, method_spec
+from deepcams.methods import ENSEMBLE_METHOD, Method, method_spec
 from deepcams.pipeline import estimate_output_bytes, select_times
+from deepcams.recipes import ENSEMBLE_SIZE
 from deepcams.sources import Source, Stations, catalog, stations
 from deepcams.validation import validate
 
@@ -68,6 +70,12 @@ def estimate_peak_bytes(output_bytes: int, methods: int, read_bytes: int = 0) ->
     time (downscaling, then cutting the truth and scoring), the results of the others kept meanwhile, and
     the chunks its input and truth are read in (`chunks_read_bytes`)."""
     return RUN_OVERHEAD_BYTES + output_bytes * (PEAK_PER_OUTPUT_BYTE + methods - 1) + read_bytes
+
+
+def outputs_of(name: str) -> int:
+    """How many single-method outputs method `name` holds at its peak: an ensemble its members, mean, spread
+    and quantiles (`deepcams.pipeline`), any other method one."""
+    return ENSEMBLE_SIZE + 2 + len(QUANTILES) if name == ENSEMBLE_METHOD else 1
 
 
 def chunks_read_bytes(data: xr.DataArray | None, start: pd.Timestamp, end: pd.Timestamp) -> int:
@@ -327,7 +335,7 @@ class Comparison(param.Parameterized):
             chunks_read_bytes(None if d is None else d["pm25"], self.start, self.end) for d in (cams, truth)
         )
         output = estimate_output_bytes(cams, bbox, self.start, self.end)
-        peak = estimate_peak_bytes(output, len(self.methods), read)
+        peak = estimate_peak_bytes(output, sum(map(outputs_of, self.methods)), read)
         if peak > self.max_request_bytes:
             raise DeepcamsError(
                 f"request too large: about {peak / 1024**3:,.1f} GiB of memory at its peak for "

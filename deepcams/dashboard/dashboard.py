@@ -26,6 +26,7 @@ import param
 
 from deepcams.dashboard import coastlines
 from deepcams.dashboard.comparison import Cancelled, Comparison, Request
+from deepcams.dashboard.ensemble_view import EnsembleView
 from deepcams.dashboard.export import gif_bytes, netcdf_bytes, png_bytes
 from deepcams.dashboard.exposure_view import ExposureView
 from deepcams.dashboard.maps import MapGrid
@@ -80,6 +81,7 @@ class Dashboard(pn.viewable.Viewer):
         )  # collapsed: each works once opened
         self.exposure = ExposureView(comparison=self.comparison)
         self.skill = SkillView(comparison=self.comparison)
+        self.ensemble = EnsembleView(comparison=self.comparison, selection=self.selection)
         self._cancel = threading.Event()
         self._closed = False
         c = self.comparison
@@ -458,6 +460,7 @@ class Dashboard(pn.viewable.Viewer):
             self.stations_panel,
             self.exposure,
             self.skill,
+            self.ensemble,
             sizing_mode="stretch_width",
         )
 

@@ -12,8 +12,18 @@ import param
 from deepcams.dashboard.comparison import IN_SAMPLE, INPUT, TRUTH, Comparison
 from deepcams.dashboard.selection import Selection
 from deepcams.grids import wrap_lon
-from deepcams.metrics import HIGHER_IS_BETTER
+from deepcams.metrics import HIGHER_IS_BETTER, PROBABILISTIC
 
+COLUMNS = {
+    "rmse": "RMSE",
+    "mae": "MAE",
+    "bias": "bias",
+    "r": "R",
+    "ssim": "SSIM",
+    "crps": "CRPS",
+    "spread_skill": "spread / RMSE",
+    "n": "pixels",
+}
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 
 
@@ -50,6 +60,9 @@ class SeriesChart(pn.viewable.Viewer):
             return ""
         lon, lat = self.point()
         table = pd.DataFrame({self.comparison.label(n): s for n, s in series.items()})
+        for name in series:  # an ensemble's quantiles beside its mean
+            for column, values in self.quantiles(name).items():
+                table[column] = values
         table.index.name = "time_utc"
         return f"# PM2.5 (ug m-3) at {point_label(lon, lat)} (nearest grid point)\n" + table.to_csv(
             float_format="%.4f"
@@ -67,6 +80,29 @@ class SeriesChart(pn.viewable.Viewer):
             out[name] = pd.Series(at.values, index=pd.DatetimeIndex(at["time"].values), name=name)
         return out
 
+    def quantiles(self, name: str) -> dict[str, pd.Series]:
+        """Result `name`'s quantiles at the point (an ensemble's `pm25_quantile`), by column label."""
+        result = self.comparison.results.get(name)
+        if result is None or "pm25_quantile" not in result or self.point() is None:
+            return {}
+        lon, lat = self.point()
+        at = result["pm25_quantile"].sel(lon=lon, lat=lat, method="nearest")
+        index = pd.DatetimeIndex(at["time"].values)
+        return {
+            f"{self.comparison.label(name)} {float(q):.0%}": pd.Series(at.sel(quantile=q).values, index=index)
+            for q in at["quantile"].values
+        }
+
+    def band(self, name: str) -> hv.Area | None:
+        """The outermost quantiles of result `name` at the point as a band, if it is an ensemble's."""
+        columns = self.quantiles(name)
+        if not columns:
+            return None
+        (low_label, low), *_, (high_label, high) = columns.items()
+        label = f"{low_label} .. {high_label.rsplit(' ', 1)[-1]}"
+        frame = pd.DataFrame({"time": low.index, "low": low.values, "high": high.values})
+        return hv.Area(frame, "time", ["low", "high"], label=label)
+
     def marker(self) -> hv.VLine:
         """The selection's hour as a vertical line (drawn with the curves, so there is an hour)."""
         return hv.VLine(self.selection.time(self.comparison.hours)).opts(
@@ -81,8 +117,8 @@ class SeriesChart(pn.viewable.Viewer):
         )
         return pn.pane.Markdown(f"### {text}", css_classes=["series-title"], margin=(0, 10))
 
-    @param.depends("selection.point", "comparison.fields")
-    def chart(self):
+    def elements(self) -> list[hv.Element]:
+        """The series' markers, bands and curves at the point (the chart adds the hour marker)."""
         series = self.series()
         elements = []
         colours = iter(PALETTE)
@@ -100,9 +136,16 @@ class SeriesChart(pn.viewable.Viewer):
                     hv.Curve(data, "time", "pm25", label=label).opts(color="black", line_width=2.5)
                 )
             else:
-                elements.append(
-                    hv.Curve(data, "time", "pm25", label=label).opts(color=next(colours), line_width=2)
-                )
+                colour = next(colours)
+                band = self.band(name)
+                if band is not None:  # an ensemble's quantiles, under its mean
+                    elements.append(band.opts(color=colour, alpha=0.25, line_alpha=0))
+                elements.append(hv.Curve(data, "time", "pm25", label=label).opts(color=colour, line_width=2))
+        return elements
+
+    @param.depends("selection.point", "comparison.fields")
+    def chart(self):
+        elements = self.elements()
         if not elements:
             return pn.pane.Markdown("")
         # the hour marker follows the player without redrawing the curves
@@ -151,15 +194,13 @@ class MetricsTable(pn.viewable.Viewer):
                 else ("No truth for this dataset and time range: no metrics.")
             )
             return pn.pane.Markdown(text)
-        shown = metrics[["rmse", "mae", "bias", "r", "ssim", "n"]].rename(
-            columns={"rmse": "RMSE", "mae": "MAE", "bias": "bias", "r": "R", "ssim": "SSIM", "n": "pixels"}
-        )
+        # an ensemble in the run adds its CRPS (every method's: a single model's is its MAE) and spread / RMSE
+        probabilistic = [c for c in PROBABILISTIC if c in metrics]
+        shown = metrics[["rmse", "mae", "bias", "r", "ssim", *probabilistic, "n"]].rename(columns=COLUMNS)
         shown["scored on"] = [
             scored_on(share) for share in metrics.get(IN_SAMPLE, pd.Series(index=metrics.index, dtype=float))
         ]
-        best = {
-            k.upper() if k in ("rmse", "mae", "r", "ssim") else k: v for k, v in best_rows(metrics).items()
-        }
+        best = {COLUMNS.get(k, k): v for k, v in best_rows(metrics).items()}
 
         def mark(column: pd.Series) -> list[str]:
             winner = best.get(column.name)
@@ -170,7 +211,12 @@ class MetricsTable(pn.viewable.Viewer):
         styler = (
             shown.style.apply(mark)
             .set_table_styles([{"selector": "th, td", "props": "padding: 3px 10px; text-align: right"}])
-            .format({c: "{:.3f}" for c in ("RMSE", "MAE", "bias", "R", "SSIM")} | {"pixels": "{:,.0f}"})
+            .format(
+                {c: "{:.3f}" for c in ("RMSE", "MAE", "bias", "R", "SSIM", COLUMNS["crps"])}
+                | {COLUMNS["spread_skill"]: "{:.2f}", "pixels": "{:,.0f}"},
+                subset=[c for c in shown.columns if c != "scored on"],
+                na_rep="–",
+            )
         )
         return pn.pane.HTML(styler.to_html(), css_classes=["metrics-table"])
 

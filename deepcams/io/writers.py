@@ -124,10 +124,8 @@ def _encoding(ds: xr.Dataset, zarr: bool) -> dict:
             if zarr:
                 encoding[name] = {"dtype": "float32"} if var.dtype.kind == "f" else {}
             else:
-                chunks = tuple(
-                    min(size, limit)
-                    for size, limit in zip(var.shape, (1, 256, 512)[-var.ndim :], strict=True)
-                )
+                limits = (1,) * (var.ndim - 2) + (256, 512)  # one frame (of one member or quantile) a chunk
+                chunks = tuple(min(size, limit) for size, limit in zip(var.shape, limits, strict=True))
                 encoding[name] = {"zlib": True, "complevel": 4, "shuffle": True, "chunksizes": chunks}
                 if var.dtype.kind == "f":
                     encoding[name]["_FillValue"] = float("nan")

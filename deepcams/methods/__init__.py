@@ -3,6 +3,7 @@
 from deepcams.methods.registry import (
     BASELINES,
     DEFAULT_METHOD,
+    ENSEMBLE_METHOD,
     MassTally,
     Method,
     MethodSpec,
@@ -15,6 +16,7 @@ from deepcams.methods.registry import (
 __all__ = [
     "BASELINES",
     "DEFAULT_METHOD",
+    "ENSEMBLE_METHOD",
     "MassTally",
     "Method",
     "MethodSpec",

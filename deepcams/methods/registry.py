@@ -70,6 +70,8 @@ class Method:
     temporal: TemporalMethod
     spatial: SpatialMethod
     attrs: dict[str, Any] = field(default_factory=dict)
+    # an ensemble's members (`downscale` runs each and summarises them); temporal and spatial are member 0's
+    members: tuple[Method, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,8 +110,15 @@ def register_method(
 register_method(
     "deepcams",
     "deepcams.models.inference:deepcams_method",
-    options=("conserve", "device", "tile", "batch", "tsr_weights", "ssr_weights"),
+    options=("conserve", "device", "tile", "batch", "tsr_weights", "ssr_weights", "member"),
     description="DeepCAMS: learned T-SR (3-hourly -> hourly) then learned S-SR (x3), shipped weights",
+)
+ENSEMBLE_METHOD = "deepcams-ensemble"
+register_method(
+    ENSEMBLE_METHOD,
+    "deepcams.models.inference:deepcams_ensemble",
+    options=("conserve", "device", "tile", "batch", "size"),
+    description="the DeepCAMS deep ensemble (5 independently trained members): mean, spread and quantiles",
 )
 
 

@@ -4,7 +4,7 @@
 """
 
 from deepcams.models.checkpoint import load_checkpoint, read_metadata, save_checkpoint
-from deepcams.models.inference import deepcams_method, default_weights
+from deepcams.models.inference import deepcams_method, default_weights, member_weights
 from deepcams.models.registry import ARCHITECTURES, build_model
 from deepcams.models.transform import AsinhTransform
 
@@ -15,6 +15,7 @@ __all__ = [
     "deepcams_method",
     "default_weights",
     "load_checkpoint",
+    "member_weights",
     "read_metadata",
     "save_checkpoint",
 ]

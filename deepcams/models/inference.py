@@ -20,11 +20,12 @@ from torch.nn import functional as F
 from deepcams.covariates import covariates
 from deepcams.errors import DeepcamsError
 from deepcams.grids import FACTOR, Footprint
-from deepcams.methods import MassTally, Method
+from deepcams.methods import ENSEMBLE_METHOD, MassTally, Method
 from deepcams.methods.spatial import block_means
 from deepcams.methods.spatial import upsample as interpolate_spatial
 from deepcams.methods.temporal import keys_cubic, with_linear_edges
 from deepcams.models.checkpoint import load_checkpoint, sha256
+from deepcams.recipes import ENSEMBLE_SIZE
 
 DEFAULT_TILE = 128  # coarse cells per tile side
 BATCH_CELLS = 16_384  # coarse cells per network call (frames x tile cells), at least one frame
@@ -33,6 +34,13 @@ BATCH_CELLS = 16_384  # coarse cells per network call (frames x tile cells), at 
 def default_weights(stage: str) -> Path:
     """The weights shipped in the package for stage 'tsr' or 'ssr'."""
     return Path(str(files("deepcams") / "data" / "weights" / f"{stage}.safetensors"))
+
+
+def member_weights(stage: str, member: int) -> Path:
+    """The weights of ensemble member `member` for stage 'tsr' or 'ssr'; member 0 is the shipped weights."""
+    if member == 0:
+        return default_weights(stage)
+    return Path(str(files("deepcams") / "data" / "weights" / "ensemble" / f"{stage}-{member}.safetensors"))
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -277,16 +285,19 @@ def deepcams_method(
     batch: int = 8,
     tsr_weights: str | Path | None = None,
     ssr_weights: str | Path | None = None,
+    member: int = 0,
 ) -> Method:
-    """The two-stage DeepCAMS method (T-SR then S-SR) with the shipped weights unless others are given."""
+    """The two-stage DeepCAMS method (T-SR then S-SR) with the shipped weights (those of ensemble `member`,
+    0 is the shipped pair) unless others are given."""
     device = resolve_device(device)
     paths = {
-        "tsr": Path(tsr_weights) if tsr_weights else default_weights("tsr"),
-        "ssr": Path(ssr_weights) if ssr_weights else default_weights("ssr"),
+        "tsr": Path(tsr_weights) if tsr_weights else member_weights("tsr", member),
+        "ssr": Path(ssr_weights) if ssr_weights else member_weights("ssr", member),
     }
     for stage, path in paths.items():
         if not path.is_file():
-            raise DeepcamsError(f"no {stage} weights at {path} (train them with `deepcams train {stage}`)")
+            hint = "`make ensemble`" if member else f"`deepcams train {stage}`"
+            raise DeepcamsError(f"no {stage} weights at {path} (train them with {hint})")
     attrs = {"device": str(device), "conservation": "on" if conserve else "off"}
     temporal = DeepTemporal(paths["tsr"], device, batch)
     spatial = DeepSpatial(paths["ssr"], device, conserve, tile)
@@ -297,3 +308,24 @@ def deepcams_method(
         ssr_architecture=spatial.meta["architecture"],
     )
     return Method("deepcams", temporal, spatial, attrs)
+
+
+def deepcams_ensemble(
+    size: int = ENSEMBLE_SIZE,
+    conserve: bool = True,
+    device: str = "auto",
+    tile: int = DEFAULT_TILE,
+    batch: int = 8,
+) -> Method:
+    """The first `size` members of the DeepCAMS deep ensemble (`make ensemble`), member 0 the shipped pair."""
+    if isinstance(size, bool) or not isinstance(size, int | np.integer) or not 2 <= size <= ENSEMBLE_SIZE:
+        raise DeepcamsError(f"ensemble size must be 2 .. {ENSEMBLE_SIZE} members, got {size!r}")
+    members = tuple(
+        deepcams_method(conserve=conserve, device=device, tile=tile, batch=batch, member=k)
+        for k in range(size)
+    )
+    attrs = dict(members[0].attrs)
+    for key in ("tsr_weights_sha256", "ssr_weights_sha256"):
+        attrs[key] = " ".join(m.attrs[key] for m in members)
+    attrs["ensemble_size"] = size
+    return Method(ENSEMBLE_METHOD, members[0].temporal, members[0].spatial, attrs, members)

@@ -1,0 +1,209 @@
+"""The DeepCAMS deep ensemble: its summary variables, its run through the pipeline with the shipped members,
+its scores (CRPS, spread-skill, rank histogram) and its command line."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scoringrules
+import xarray as xr
+from scipy.stats import norm
+
+import deepcams
+from deepcams.ensemble import calibration, summarize_members
+from deepcams.errors import DeepcamsError
+from deepcams.grids import CAMS, coarsen
+from deepcams.io.conventions import pm25_dataset
+from deepcams.methods.spatial import block_means
+from deepcams.metrics import member_scores, probabilistic_scores
+from deepcams.models import member_weights, read_metadata
+from deepcams.recipes import ENSEMBLE_SIZE
+
+BOX = (
+    "-45,-30,-30,-15"  # the real sample's held-out band (lon -60 .. 0) less the models' reach: Brazil's coast
+)
+
+
+def cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "deepcams", *map(str, args)], capture_output=True, text=True, timeout=300
+    )
+
+
+def _members(values: np.ndarray) -> xr.DataArray:
+    n, t, h, w = values.shape
+    grid = pm25_dataset(
+        values[0], np.arange(t).astype("datetime64[h]"), np.arange(h) * 0.25, np.arange(w) * 0.25, {}
+    )
+    return xr.concat(
+        [grid["pm25"].copy(data=v.astype("float32")) for v in values], dim="realization"
+    ).assign_coords(realization=np.arange(n))
+
+
+def test_summary_is_mean_spread_and_normal_quantiles_floored_at_zero():
+    rng = np.random.default_rng(1)
+    values = rng.gamma(2.0, 3.0, size=(5, 2, 4, 6))
+    values[:, 0, 0, 0] = [0.0, 0.1, 0.0, 0.2, 3.0]  # wide spread near zero: the 5 % quantile is floored
+    values[2, 1, 3, 5] = np.nan
+    out = summarize_members(_members(values), quantiles=(0.05, 0.5, 0.95), spread_scale=2.0)
+    np.testing.assert_allclose(out["pm25"][0, 1, 1], values[:, 0, 1, 1].mean(), rtol=1e-6)
+    np.testing.assert_allclose(out["pm25_spread"][0, 1, 1], 2.0 * values[:, 0, 1, 1].std(ddof=1), rtol=1e-6)
+    mean, spread = values[:, 1, 2, 2].mean(), 2.0 * values[:, 1, 2, 2].std(ddof=1)
+    expected = np.maximum(mean + norm.ppf([0.05, 0.5, 0.95]) * spread, 0)
+    np.testing.assert_allclose(out["pm25_quantile"][:, 1, 2, 2], expected, rtol=1e-5)
+    assert float(out["pm25_quantile"].sel(quantile=0.05)[0, 0, 0]) == 0.0
+    for name in ("pm25", "pm25_spread", "pm25_quantile"):  # a member's gap is a gap of every summary
+        assert np.isnan(out[name].values[..., 1, 3, 5]).all()
+    assert out["pm25_spread"].attrs["units"] == "ug m-3"
+    assert out["pm25_spread"].attrs["cell_methods"] == "realization: standard_deviation"
+    assert "pm25_member" not in out
+    with pytest.raises(DeepcamsError, match="at least 2 members"):
+        summarize_members(_members(values[:1]))
+    with pytest.raises(DeepcamsError, match="strictly between 0 and 1"):
+        summarize_members(_members(values), quantiles=(0.0, 0.5))
+
+
+def test_the_shipped_members_exist_and_differ_only_by_seed():
+    for stage in ("tsr", "ssr"):
+        metas = [read_metadata(member_weights(stage, k)) for k in range(ENSEMBLE_SIZE)]
+        assert [m["training"]["seed"] for m in metas] == list(range(ENSEMBLE_SIZE))
+        for meta in metas[1:]:
+            assert meta["config"] == metas[0]["config"]
+            assert meta["training"]["train_bands"] == metas[0]["training"]["train_bands"]
+    scale = calibration()
+    assert scale["spread_scale"] > 0 and "fitted_on" in scale
+
+
+@pytest.fixture(scope="module")
+def ensemble_run(simulated_cams):
+    return deepcams.downscale(simulated_cams, "deepcams", ensemble=ENSEMBLE_SIZE, members=True, bbox=BOX)
+
+
+def test_ensemble_members_conserve_mass_and_member_zero_is_deepcams(ensemble_run, simulated_cams):
+    run = ensemble_run
+    assert run.sizes["realization"] == ENSEMBLE_SIZE and run.sizes["time"] == 4
+    single = deepcams.downscale(simulated_cams, "deepcams", bbox=BOX)
+    np.testing.assert_array_equal(run["pm25_member"].isel(realization=0).values, single["pm25"].values)
+    # each member keeps its CAMS cells' means (the box's inner cells: whole 3 x 3 blocks), and so the mean
+    inner = run.isel(lat=slice(2, -2), lon=slice(2, -2))
+    coarse = coarsen(inner[["pm25"]])
+    cams = simulated_cams["pm25"].sel(
+        lat=coarse["lat"], lon=coarse["lon"], time=coarse["time"], method="nearest"
+    )
+    for k in range(ENSEMBLE_SIZE):
+        member = inner["pm25_member"].isel(realization=k).values
+        np.testing.assert_allclose(block_means(member), cams.values, rtol=2e-4, atol=1e-4)
+    np.testing.assert_allclose(coarse["pm25"].values, cams.values, rtol=2e-4, atol=1e-4)
+    # the members differ (independent weights), most where the field has detail
+    assert float(run["pm25_spread"].mean()) > 1e-3
+    assert run.attrs["method"] == "deepcams-ensemble" and run.attrs["ensemble_size"] == ENSEMBLE_SIZE
+    assert len(run.attrs["ssr_weights_sha256"].split()) == ENSEMBLE_SIZE
+    assert run.attrs["spread_scale"] == pytest.approx(calibration()["spread_scale"])
+    assert CAMS.step == 0.75
+
+
+def test_ensemble_is_deterministic_on_the_cpu(ensemble_run, simulated_cams):
+    again = deepcams.downscale(simulated_cams, "deepcams-ensemble", size=2, bbox=BOX)
+    np.testing.assert_array_equal(
+        again["pm25"].values, ensemble_run["pm25_member"].isel(realization=[0, 1]).mean("realization").values
+    )
+
+
+def test_ensemble_requests_that_make_no_sense_are_refused(simulated_cams):
+    with pytest.raises(DeepcamsError, match="ensemble size must be 2 .. 5"):
+        deepcams.downscale(simulated_cams, "deepcams", ensemble=1, bbox=BOX)
+    with pytest.raises(DeepcamsError, match="ensemble size must be 2 .. 5"):
+        deepcams.downscale(simulated_cams, "deepcams", ensemble=ENSEMBLE_SIZE + 1, bbox=BOX)
+    with pytest.raises(DeepcamsError, match="not of 'bicubic-linear'"):
+        deepcams.downscale(simulated_cams, "bicubic-linear", ensemble=3, bbox=BOX)
+
+
+def test_crps_and_spread_skill_of_the_product(ensemble_run, real_geoscf):
+    run = ensemble_run
+    scores = probabilistic_scores(run, real_geoscf)
+    point = deepcams.summarize(run, real_geoscf)
+    # by hand with scoringrules on the same pixels
+    truth = real_geoscf["pm25"].sel(lat=run["lat"], lon=run["lon"], time=run["time"]).values
+    valid = np.isfinite(truth) & np.isfinite(run["pm25"].values)
+    mean, sigma, obs = run["pm25"].values[valid], run["pm25_spread"].values[valid], truth[valid]
+    crps = scoringrules.crps_normal(obs, mean, np.maximum(sigma, 1e-6)).mean()
+    assert scores["crps"] == pytest.approx(crps, rel=1e-4)
+    assert scores["spread_skill"] == pytest.approx(np.sqrt(np.mean(sigma**2)) / point["rmse"], rel=1e-4)
+    # a point forecast's CRPS is its MAE
+    single = run[["pm25"]].assign_attrs(run.attrs)
+    assert probabilistic_scores(single, real_geoscf)["crps"] == pytest.approx(point["mae"], rel=1e-6)
+    table = deepcams.compare({"ensemble": run, "deepcams": single}, real_geoscf)
+    assert {"crps", "spread_skill"} <= set(table.columns)
+    assert np.isnan(table.loc["deepcams", "spread_skill"])
+
+
+def test_rank_histogram_is_flat_for_a_calibrated_ensemble_and_u_shaped_for_a_narrow_one():
+    rng = np.random.default_rng(0)
+    shape = (1, 40, 50)
+    centre = rng.gamma(3.0, 5.0, size=shape)
+    truth = pm25_dataset(
+        centre + rng.normal(0, 2.0, shape),
+        np.arange(1).astype("datetime64[h]"),
+        np.arange(40) * 0.25,
+        np.arange(50) * 0.25,
+        {},
+    )
+
+    def product(width: float) -> xr.Dataset:
+        members = centre[None] + rng.normal(0, width, (5, *shape))
+        return summarize_members(_members(members), keep_members=True)
+
+    fair = member_scores(product(2.0), truth)
+    narrow = member_scores(product(0.3), truth)
+    counts = np.array(fair["rank_histogram"])
+    assert counts.sum() == 2000 and len(counts) == 6
+    assert counts.min() > 0.7 * counts.mean()
+    ends = np.array(narrow["rank_histogram"])[[0, -1]].sum() / narrow["n"]
+    assert ends > 0.7  # the truth falls outside a too narrow ensemble
+    assert 0.85 < fair["spread_skill_members"] < 1.15 and narrow["spread_skill_members"] < 0.3
+    assert fair["crps_members"] < narrow["crps_members"]
+    with pytest.raises(DeepcamsError, match="no members"):
+        member_scores(product(1.0).drop_vars("pm25_member"), truth)
+
+
+def test_cli_writes_and_scores_an_ensemble(tmp_path, simulated_cams, real_geoscf):
+    cams_file, truth_file, out = tmp_path / "cams.nc", tmp_path / "truth.nc", tmp_path / "ens.nc"
+    deepcams.to_netcdf(simulated_cams, cams_file)
+    deepcams.to_netcdf(deepcams.select_region(real_geoscf, BOX), truth_file)
+    done = cli(
+        "downscale",
+        cams_file,
+        "-o",
+        out,
+        "--bbox",
+        BOX,
+        "--ensemble",
+        3,
+        "--members",
+        "--quantiles",
+        "0.1,0.9",
+        "-q",
+    )
+    assert done.returncode == 0, done.stderr
+    with xr.open_dataset(out) as written:
+        assert written.sizes["realization"] == 3
+        np.testing.assert_allclose(written["quantile"].values, [0.1, 0.9])
+        assert written["pm25_quantile"].attrs["units"] == "ug m-3"
+    info = cli("info", out)
+    assert info.returncode == 0 and "ensemble:  3 members" in info.stdout and "10%, 90%" in info.stdout
+    scored = cli("evaluate", out, truth_file, "--json")
+    assert scored.returncode == 0, scored.stderr
+    report = json.loads(scored.stdout)
+    assert report["overall"]["crps"] > 0 and report["overall"]["spread_skill"] > 0
+    assert sum(report["members"]["rank_histogram"]) == report["members"]["n"]
+    for args, message in (
+        (("--ensemble", 1), "ensemble size must be 2 .. 5"),
+        (("--members",), "--members needs --ensemble N"),
+        (("--ensemble", 2, "--quantiles", "0.5,1.5"), "strictly between 0 and 1"),
+        (("--ensemble", 2, "--method", "bicubic-linear"), "not of 'bicubic-linear'"),
+    ):
+        bad = cli("downscale", cams_file, "-o", tmp_path / "bad.nc", "--bbox", BOX, *args, "-q")
+        assert bad.returncode == 2 and message in bad.stderr and bad.stderr.count("\n") == 1, bad.stderr
+        assert not (tmp_path / "bad.nc").exists()
