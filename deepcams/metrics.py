@@ -23,7 +23,7 @@ HIGHER_IS_BETTER = {"rmse": False, "mae": False, "bias": None, "r": True, "ssim"
 # an ensemble product's scores: CRPS (a point forecast's CRPS is its MAE, so the column compares with every
 # method) and spread / RMSE of the mean (1 when the spread is as large as the errors it should cover)
 PROBABILISTIC = ("crps", "spread_skill")
-HIGHER_IS_BETTER.update(crps=False, spread_skill=None)
+HIGHER_IS_BETTER["crps"] = False  # spread-skill is best at 1, not at an end: never highlighted
 SPREAD = "pm25_spread"
 MEMBERS = "pm25_member"
 SIGMA_FLOOR = 1e-6  # ug m-3: a zero spread makes the normal CRPS 0/0; this small one gives |error| instead

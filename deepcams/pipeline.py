@@ -136,10 +136,9 @@ def downscale(
     (`deepcams.ensemble`), and with `members` each member's field; every member conserves mass on its own.
     """
     if ensemble is not None:
-        if method != DEFAULT_METHOD and getattr(method, "name", None) != ENSEMBLE_METHOD:
-            raise DeepcamsError(
-                f"an ensemble is of {DEFAULT_METHOD} members, not of {getattr(method, 'name', method)!r}"
-            )
+        named = getattr(method, "name", method)
+        if named not in (DEFAULT_METHOD, ENSEMBLE_METHOD):
+            raise DeepcamsError(f"an ensemble is of {DEFAULT_METHOD} members, not of {named!r}")
         method = get_method(ENSEMBLE_METHOD, size=ensemble, **method_options)
         method_options = {}
     method = method if isinstance(method, Method) else get_method(method, **method_options)

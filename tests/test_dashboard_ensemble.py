@@ -69,6 +69,8 @@ def test_series_has_the_quantile_band_of_the_ensemble_only(ensemble):
     result = ensemble.results[ENSEMBLE_METHOD]["pm25_quantile"].sel(lon=-35.0, lat=-8.0)
     np.testing.assert_allclose(bands[0].dimension_values("low"), result.isel(quantile=0).values)
     np.testing.assert_allclose(bands[0].dimension_values("high"), result.isel(quantile=-1).values)
+    header = next(line for line in chart.csv().splitlines() if line.startswith("time_utc"))
+    assert f"{ENSEMBLE_METHOD} 5%" in header and f"{ENSEMBLE_METHOD} 95%" in header
     mean = ensemble.results[ENSEMBLE_METHOD]["pm25"].sel(lon=-35.0, lat=-8.0).values
     assert (result.isel(quantile=0).values <= mean + 1e-6).all() and (
         mean <= result.isel(quantile=-1).values + 1e-6

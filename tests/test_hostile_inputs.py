@@ -106,6 +106,7 @@ CASES = [
         ("downscale", "{small}", "-o", "{out}", "--ensemble", "2", "--quantiles", "a,b"),
         "argument --quantiles",
     ),
+    Case("produce of an ensemble", produce("--method", "deepcams-ensemble"), "cannot hold an ensemble"),
     Case("--ensemble of a baseline", downscale("{small}", "--ensemble", "2"), "not of 'bicubic-linear'"),
 ]
 

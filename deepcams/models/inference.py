@@ -65,7 +65,7 @@ def _nhwc(x: torch.Tensor) -> torch.Tensor:
     return x.contiguous(memory_format=torch.channels_last)
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=2 * ENSEMBLE_SIZE + 4)  # every member of both stages, and a few weights of one's own
 def _load(path: str, stage: str, device: str):
     model, transform, meta = load_checkpoint(path, stage=stage)
     return model.to(device, memory_format=torch.channels_last), transform, meta, sha256(path)

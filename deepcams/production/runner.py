@@ -114,6 +114,11 @@ def produce(
     method = method or DEFAULT_METHOD
     options = tuple(sorted((method_options or {}).items()))  # plain values, shipped to every worker
     built = get_method(method, **dict(options))
+    if built.members:  # an archive holds one field an hour: the spread and quantiles would be lost
+        raise DeepcamsError(
+            f"produce writes one field an hour and cannot hold an ensemble's spread; use "
+            f"`deepcams downscale --method {built.name}` for it"
+        )
     bbox = BBox.parse(bbox)
     store = Path(output)
     index = index_inputs(cams, units=units)
