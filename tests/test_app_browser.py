@@ -325,7 +325,7 @@ def test_ensemble_scores_spread_map_and_band(server, browser, tmp_path):
     """deepcams-ensemble ticked beside the opening methods: its CRPS and spread-skill in the table, the
     spread card's map once opened, and its quantile band at the point in the series' CSV."""
     page, watch, _ = open_page(browser, server, timeout=240)
-    page.get_by_text("deepcams-ensemble", exact=True).click()
+    page.locator(".w-methods").get_by_text("deepcams-ensemble", exact=True).click()
     TIMINGS["run_ensemble_and_opening_methods_s"] = round(run_and_wait(page, ["deepcams-ensemble"]), 2)
     table = text_of(page, ".metrics-table table")
     assert "CRPS" in table and "spread / RMSE" in table and "deepcams-ensemble" in table

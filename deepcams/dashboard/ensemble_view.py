@@ -89,7 +89,7 @@ class EnsembleView(pn.viewable.Viewer):
         image = lonlat_map(
             field, "spread", "white", cmap="magma", clim=(0.0, max(top, 1e-6)), clabel=self.kind
         )
-        return image.opts(title=f"{ENSEMBLE_METHOD}: {self.kind} at {hour:%Y-%m-%d %H:%M} UTC")
+        return image.opts(title=f"{self.kind}, {hour:%m-%d %H:%M} UTC")
 
     @param.depends("comparison.results", "selection.hour", "kind")
     def spread_map(self):
