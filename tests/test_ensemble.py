@@ -1,9 +1,10 @@
 """The DeepCAMS deep ensemble: its summary variables, its run through the pipeline with the shipped members,
 its scores (CRPS, spread-skill, rank histogram) and its command line."""
 
+import contextlib
+import io
 import json
 import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -26,10 +27,17 @@ BOX = (
 )
 
 
-def cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "deepcams", *map(str, args)], capture_output=True, text=True, timeout=300
-    )
+def cli(*args) -> subprocess.CompletedProcess:
+    """The CLI's main() in this process (the subprocess path of its flags is in test_hostile_inputs.py)."""
+    from deepcams.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse exits on usage errors
+            code = exc.code
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def _members(values: np.ndarray) -> xr.DataArray:
