@@ -142,6 +142,8 @@ def downscale(
         method = get_method(ENSEMBLE_METHOD, size=ensemble, **method_options)
         method_options = {}
     method = method if isinstance(method, Method) else get_method(method, **method_options)
+    if members and not method.members:
+        raise DeepcamsError(f"members=True needs an ensemble (ensemble=N or {ENSEMBLE_METHOD!r})")
     if method.members:
         run = dict(
             bbox=bbox,

@@ -123,6 +123,8 @@ def test_ensemble_requests_that_make_no_sense_are_refused(simulated_cams):
         deepcams.downscale(simulated_cams, "deepcams", ensemble=1, bbox=BOX)
     with pytest.raises(DeepcamsError, match="ensemble size must be 2 .. 5"):
         deepcams.downscale(simulated_cams, "deepcams", ensemble=ENSEMBLE_SIZE + 1, bbox=BOX)
+    with pytest.raises(DeepcamsError, match="members=True needs an ensemble"):
+        deepcams.downscale(simulated_cams, "deepcams", members=True, bbox=BOX)
     with pytest.raises(DeepcamsError, match="not of 'bicubic-linear'"):
         deepcams.downscale(simulated_cams, "bicubic-linear", ensemble=3, bbox=BOX)
 
