@@ -3,32 +3,22 @@
 The members are DeepCAMS runs with independently trained weights (`make ensemble`). Their spread says how
 much the downscaling itself is unsure of the added detail (not the input's own errors: every member sees
 the same CAMS field). The predictive distribution the product states is a normal one around the members'
-mean with the spread as standard deviation, times a calibration factor fitted on data the evaluation does
-not use (docs/model-card.md); its quantiles are floored at 0, as no concentration is negative.
+mean, its standard deviation the members' spread calibrated on data the evaluation does not use
+(`deepcams.calibration`, docs/model-card.md); its quantiles are floored at 0, as no concentration is
+negative.
 """
 
 from __future__ import annotations
-
-import json
-from importlib.resources import files
 
 import numpy as np
 import xarray as xr
 from scipy.stats import norm
 
+from deepcams.calibration import RAW, Calibration
 from deepcams.errors import DeepcamsError
 from deepcams.io.conventions import PM25_ATTRS
 
 QUANTILES = (0.05, 0.95)  # the product's default quantiles
-CALIBRATION = "calibration.json"  # next to the members' weights: the fitted spread factor and how
-
-
-def calibration() -> dict:
-    """The shipped spread calibration (`spread_scale` and its provenance); a factor of 1 if none is shipped."""
-    path = files("deepcams") / "data" / "weights" / "ensemble" / CALIBRATION
-    if not path.is_file():
-        return {"spread_scale": 1.0, "fitted_on": "not calibrated"}
-    return json.loads(path.read_text())
 
 
 def check_quantiles(quantiles) -> tuple[float, ...]:
@@ -45,21 +35,21 @@ def check_quantiles(quantiles) -> tuple[float, ...]:
 def summarize_members(
     members: xr.DataArray,
     quantiles=QUANTILES,
-    spread_scale: float = 1.0,
+    calibration: Calibration = RAW,
     keep_members: bool = False,
 ) -> xr.Dataset:
     """Mean (`pm25`), spread (`pm25_spread`), quantiles (`pm25_quantile`) and optionally the members
     (`pm25_member`) of a (realization, time, lat, lon) field.
 
-    The spread is the members' standard deviation (ddof 1) times `spread_scale`. A pixel missing in any
-    member is missing in every variable.
+    The spread is `calibration.sigma` of the members' standard deviation (ddof 1) and mean. A pixel
+    missing in any member is missing in every variable.
     """
     if members.sizes.get("realization", 0) < 2:
         raise DeepcamsError("an ensemble needs at least 2 members")
     quantiles = check_quantiles(quantiles)
     values = members.values
     mean = values.mean(axis=0, dtype="float64")
-    spread = values.std(axis=0, ddof=1, dtype="float64") * float(spread_scale)
+    spread = calibration.sigma(values.std(axis=0, ddof=1, dtype="float64"), mean)
     z = norm.ppf(np.asarray(quantiles))[:, None, None, None]
     bounds = np.maximum(mean[None] + z * spread[None], 0.0)
     dims = ("time", "lat", "lon")
@@ -75,7 +65,8 @@ def summarize_members(
                     "long_name": "ensemble spread of PM2.5 (standard deviation, calibrated)",
                     "units": PM25_ATTRS["units"],
                     **cell("standard_deviation"),
-                    "spread_scale": float(spread_scale),
+                    "spread_scale": calibration.spread_scale,
+                    "mean_scale": calibration.mean_scale,
                 },
             ),
             "pm25_quantile": (

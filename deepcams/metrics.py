@@ -13,6 +13,7 @@ import scoringrules
 import xarray as xr
 from scipy.ndimage import gaussian_filter
 
+from deepcams.calibration import RAW, SIGMA_FLOOR, Calibration
 from deepcams.errors import DeepcamsError
 from deepcams.grids import BBox, area_weights, grid_of, select_region, wrap_lon
 from deepcams.io.conventions import check_canonical
@@ -26,7 +27,6 @@ PROBABILISTIC = ("crps", "spread_skill")
 HIGHER_IS_BETTER["crps"] = False  # spread-skill is best at 1, not at an end: never highlighted
 SPREAD = "pm25_spread"
 MEMBERS = "pm25_member"
-SIGMA_FLOOR = 1e-6  # ug m-3: a zero spread makes the normal CRPS 0/0; this small one gives |error| instead
 
 
 def _weights(field: xr.DataArray, weighted: bool) -> np.ndarray:
@@ -177,10 +177,10 @@ def probabilistic_scores(
     }
 
 
-def ensemble_scores(members: np.ndarray, truth: np.ndarray, spread_scale: float = 1.0) -> dict:
+def ensemble_scores(members: np.ndarray, truth: np.ndarray, calibration: Calibration = RAW) -> dict:
     """Scores of an ensemble's members (N, ...) against `truth` (...), over the pixels finite in the truth
-    and every member: MAE and RMSE of the mean; CRPS of the product's normal distribution (`pm25_spread`'s
-    spread, times `spread_scale`) and the members' own CRPS (`scoringrules.crps_ensemble`, fair estimator);
+    and every member: MAE and RMSE of the mean; CRPS of the product's normal distribution (the spread
+    through `calibration`, as `pm25_spread`) and the members' own CRPS (`scoringrules.crps_ensemble`, fair estimator);
     the spread-skill ratio of the product (sqrt(mean spread^2) / RMSE) and of the raw members with the
     finite-size correction sqrt((N + 1) / N) (Fortin et al. 2014); and the rank histogram of the truth
     among the members (N + 1 counts; ties split at random, seeded)."""
@@ -194,18 +194,19 @@ def ensemble_scores(members: np.ndarray, truth: np.ndarray, spread_scale: float 
     below, ties = (ens < obs[:, None]).sum(axis=1), (ens == obs[:, None]).sum(axis=1)
     ranks = below + np.floor(np.random.default_rng(0).random(obs.size) * (ties + 1)).astype(int)
     mean, sigma = ens.mean(axis=1), ens.std(axis=1, ddof=1)
+    calibrated = calibration.sigma(sigma, mean)
     error = mean - obs
     rmse = float(np.sqrt(np.mean(error**2)))
-    spread = float(np.sqrt(np.mean(sigma**2)))
+    root_mean_square = lambda values: float(np.sqrt(np.mean(values**2)))  # noqa: E731
     ratio = lambda value: value / rmse if rmse > 0 else float("nan")  # noqa: E731
-    crps = scoringrules.crps_normal(obs, mean, np.maximum(spread_scale * sigma, SIGMA_FLOOR))
+    crps = scoringrules.crps_normal(obs, mean, np.maximum(calibrated, SIGMA_FLOOR))
     return {
         "mae": float(np.mean(np.abs(error))),
         "rmse": rmse,
         "crps": float(np.mean(crps)),
         "crps_members": float(np.mean(scoringrules.crps_ensemble(obs, ens, estimator="fair"))),
-        "spread_skill": ratio(spread_scale * spread),
-        "spread_skill_members": ratio(np.sqrt((size + 1) / size) * spread),
+        "spread_skill": ratio(root_mean_square(calibrated)),
+        "spread_skill_members": ratio(np.sqrt((size + 1) / size) * root_mean_square(sigma)),
         "rank_histogram": np.bincount(ranks, minlength=size + 1).tolist(),
         "n": int(obs.size),
     }
@@ -213,7 +214,7 @@ def ensemble_scores(members: np.ndarray, truth: np.ndarray, spread_scale: float 
 
 def member_scores(pred: xr.Dataset, truth: xr.Dataset, *, bbox: BBox | str | None = None) -> dict:
     """`ensemble_scores` of a product's members (`pm25_member`, from `members=True`) against `truth`,
-    unweighted, with the product's own spread factor."""
+    unweighted, with the product's own calibration."""
     if MEMBERS not in pred:
         raise DeepcamsError("the product holds no members (downscale with members=True / --members)")
     fields = [
@@ -221,8 +222,10 @@ def member_scores(pred: xr.Dataset, truth: xr.Dataset, *, bbox: BBox | str | Non
         for k in range(pred.sizes["realization"])
     ]
     members = np.stack([p.values for p, _ in fields])
-    scale = float(pred.attrs.get("spread_scale", 1.0))
-    return ensemble_scores(members, fields[0][1].values, scale)
+    calibration = Calibration(
+        float(pred.attrs.get("spread_scale", 1.0)), float(pred.attrs.get("mean_scale", 0.0))
+    )
+    return ensemble_scores(members, fields[0][1].values, calibration)
 
 
 def compare(

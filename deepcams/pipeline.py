@@ -16,7 +16,8 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from deepcams._version import __version__
-from deepcams.ensemble import QUANTILES, calibration, check_quantiles, summarize_members
+from deepcams.calibration import shipped_calibration
+from deepcams.ensemble import QUANTILES, check_quantiles, summarize_members
 from deepcams.errors import DeepcamsError
 from deepcams.grids import CAMS, GEOSCF, BBox, footprint, require_grid, take
 from deepcams.io.conventions import check_canonical, check_plausible, pm25_dataset
@@ -239,7 +240,7 @@ def _downscale_ensemble(
             f"request too large: {total / 1024**3:.1f} GiB for a {size}-member ensemble (limit "
             f"{MAX_OUTPUT_BYTES / 1024**3:.0f} GiB); use a smaller bbox, fewer dates or fewer members"
         )
-    calibrated = calibration()
+    calibrated = shipped_calibration()
     runs = []
     for k, member in enumerate(method.members):
         report = None if on_step is None else (lambda done, n, k=k: on_step(k * n + done, size * n))
@@ -247,7 +248,7 @@ def _downscale_ensemble(
     stacked = xr.concat([r["pm25"] for r in runs], dim="realization").assign_coords(
         realization=np.arange(size)
     )
-    out = summarize_members(stacked, quantiles, calibrated["spread_scale"], keep_members)
+    out = summarize_members(stacked, quantiles, calibrated, keep_members)
     attrs = {
         **runs[0].attrs,
         **product_attrs(
@@ -259,8 +260,9 @@ def _downscale_ensemble(
             np.mean([r.attrs["conservation_relative_correction"] for r in runs])
         )
     attrs.update(
-        spread_scale=float(calibrated["spread_scale"]),
-        spread_calibration=str(calibrated["fitted_on"]),
+        spread_scale=calibrated.spread_scale,
+        mean_scale=calibrated.mean_scale,
+        spread_calibration=f"{calibrated.describe()}, fitted on {calibrated.fitted_on}",
         history=f"{cams.attrs.get('history', '')}\ndeepcams.downscale method={method.name} size={size}".strip(),
     )
     out.attrs = attrs

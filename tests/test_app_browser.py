@@ -331,7 +331,7 @@ def test_ensemble_scores_spread_map_and_band(server, browser, tmp_path):
     assert "CRPS" in table and "spread / RMSE" in table and "deepcams-ensemble" in table
     page.get_by_text("Ensemble spread: where the added detail is reliable").click()
     page.wait_for_selector(".ensemble-map canvas", state="visible", timeout=60_000)
-    assert "calibration factor" in text_of(page, ".ensemble-note p")
+    assert "calibrated" in text_of(page, ".ensemble-note p")
     with page.expect_download(timeout=60_000) as download:
         page.locator(".export-csv button").click()
     path = tmp_path / download.value.suggested_filename

@@ -57,7 +57,7 @@ def test_spread_map_follows_the_hour_and_shows_the_full_range(ensemble):
     np.testing.assert_allclose(
         image.dimension_values(2, flat=False), spread.isel(time=1).values / mean, rtol=1e-6
     )
-    assert "CRPS" in view.note().object and "calibration factor" in view.note().object
+    assert "CRPS" in view.note().object and "calibrated" in view.note().object
 
 
 def test_series_has_the_quantile_band_of_the_ensemble_only(ensemble):

@@ -13,12 +13,13 @@ import xarray as xr
 from scipy.stats import norm
 
 import deepcams
-from deepcams.ensemble import calibration, summarize_members
+from deepcams.calibration import Calibration, fit, shipped_calibration
+from deepcams.ensemble import summarize_members
 from deepcams.errors import DeepcamsError
 from deepcams.grids import CAMS, coarsen
 from deepcams.io.conventions import pm25_dataset
 from deepcams.methods.spatial import block_means
-from deepcams.metrics import member_scores, probabilistic_scores
+from deepcams.metrics import ensemble_scores, member_scores, probabilistic_scores
 from deepcams.models import member_weights, read_metadata
 from deepcams.recipes import ENSEMBLE_SIZE
 
@@ -55,10 +56,15 @@ def test_summary_is_mean_spread_and_normal_quantiles_floored_at_zero():
     values = rng.gamma(2.0, 3.0, size=(5, 2, 4, 6))
     values[:, 0, 0, 0] = [0.0, 0.1, 0.0, 0.2, 3.0]  # wide spread near zero: the 5 % quantile is floored
     values[2, 1, 3, 5] = np.nan
-    out = summarize_members(_members(values), quantiles=(0.05, 0.5, 0.95), spread_scale=2.0)
-    np.testing.assert_allclose(out["pm25"][0, 1, 1], values[:, 0, 1, 1].mean(), rtol=1e-6)
-    np.testing.assert_allclose(out["pm25_spread"][0, 1, 1], 2.0 * values[:, 0, 1, 1].std(ddof=1), rtol=1e-6)
-    mean, spread = values[:, 1, 2, 2].mean(), 2.0 * values[:, 1, 2, 2].std(ddof=1)
+    calibration = Calibration(2.0, 0.1)
+    out = summarize_members(_members(values), quantiles=(0.05, 0.5, 0.95), calibration=calibration)
+    pixel = values[:, 0, 1, 1]
+    np.testing.assert_allclose(out["pm25"][0, 1, 1], pixel.mean(), rtol=1e-6)
+    np.testing.assert_allclose(
+        out["pm25_spread"][0, 1, 1], np.hypot(2.0 * pixel.std(ddof=1), 0.1 * pixel.mean()), rtol=1e-6
+    )
+    mean = values[:, 1, 2, 2].mean()
+    spread = np.hypot(2.0 * values[:, 1, 2, 2].std(ddof=1), 0.1 * mean)
     expected = np.maximum(mean + norm.ppf([0.05, 0.5, 0.95]) * spread, 0)
     np.testing.assert_allclose(out["pm25_quantile"][:, 1, 2, 2], expected, rtol=1e-5)
     assert float(out["pm25_quantile"].sel(quantile=0.05)[0, 0, 0]) == 0.0
@@ -80,8 +86,30 @@ def test_the_shipped_members_exist_and_differ_only_by_seed():
         for meta in metas[1:]:
             assert meta["config"] == metas[0]["config"]
             assert meta["training"]["train_bands"] == metas[0]["training"]["train_bands"]
-    scale = calibration()
-    assert scale["spread_scale"] > 0 and "fitted_on" in scale
+    shipped = shipped_calibration()
+    assert shipped.spread_scale > 1 and shipped.mean_scale > 0 and "training bands" in shipped.fitted_on
+
+
+def test_calibration_fit_recovers_the_errors_heteroscedastic_form():
+    """Members whose mean errs by N(0, hypot(4 x spread, 0.05 x mean)): the fit finds those factors."""
+    rng = np.random.default_rng(3)
+    truth = rng.lognormal(1.0, 1.0, size=(2, 200, 200))
+    spread = rng.uniform(0.01, 0.3, size=truth.shape)
+    mean = truth + rng.normal(size=truth.shape) * np.hypot(4.0 * spread, 0.05 * truth)
+    offsets = np.array([-1.0, 1.0])[:, None, None, None] * spread / np.sqrt(2)  # std ddof 1 = spread
+    members = mean[None] + offsets
+    samples = [(members[:, k], truth[k]) for k in range(2)]
+    found = fit(samples, "synthetic")
+    assert found.spread_scale == pytest.approx(4.0, rel=0.1)
+    assert found.mean_scale == pytest.approx(0.05, rel=0.15)
+    alone = fit(samples, "synthetic", mean_scale=False)
+    assert alone.mean_scale == 0.0
+    assert (
+        ensemble_scores(members[:, 0], truth[0], found)["crps"]
+        < (ensemble_scores(members[:, 0], truth[0], alone)["crps"])
+    )
+    with pytest.raises(DeepcamsError, match="finite number >= 0"):
+        Calibration(-1.0, 0.0)
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +135,8 @@ def test_ensemble_members_conserve_mass_and_member_zero_is_deepcams(ensemble_run
     assert float(run["pm25_spread"].mean()) > 1e-3
     assert run.attrs["method"] == "deepcams-ensemble" and run.attrs["ensemble_size"] == ENSEMBLE_SIZE
     assert len(run.attrs["ssr_weights_sha256"].split()) == ENSEMBLE_SIZE
-    assert run.attrs["spread_scale"] == pytest.approx(calibration()["spread_scale"])
+    assert run.attrs["spread_scale"] == pytest.approx(shipped_calibration().spread_scale)
+    assert run.attrs["mean_scale"] == pytest.approx(shipped_calibration().mean_scale)
     assert CAMS.step == 0.75
 
 

@@ -65,9 +65,8 @@ class EnsembleView(pn.viewable.Viewer):
                 f"spread / RMSE {row['spread_skill']:.2f} (1 when the spread matches the errors)."
             )
         return pn.pane.Markdown(
-            f"Standard deviation of the {result.attrs.get('ensemble_size', '')} members, times the "
-            f"calibration factor {float(result.attrs.get('spread_scale', 1.0)):.2f} "
-            f"({result.attrs.get('spread_calibration', 'not calibrated')}). It covers the downscaling's own "
+            f"Standard deviation of the {result.attrs.get('ensemble_size', '')} members, calibrated: "
+            f"{result.attrs.get('spread_calibration', 'not calibrated')}. It covers the downscaling's own "
             f"uncertainty, not the input's errors.{scores}",
             css_classes=["ensemble-note"],
         )
