@@ -5,6 +5,10 @@ Each method runs in a fresh process (its own peak RSS); the first call (loading 
 then the best of `--repeat` further calls is reported. Target: the 5-member region day under 5 s on 2 CPU
 cores (docs/benchmarks.md).
 
+The floor: the S-SR network's floating-point work on the region's block (halo included), counted by
+torch's FlopCounterMode, and the time of one forward pass, one frame and five frames in a call (what
+batching members on the CPU could gain); the members' S-SR alone then costs members x frames x that time.
+
     python benchmarks/bench_ensemble.py [--repeat 2] [--device auto]
 """
 
@@ -16,6 +20,7 @@ import resource
 import sys
 import time
 
+import numpy as np
 import pandas as pd
 from bench_downscale import REGION, one_day
 
@@ -45,6 +50,41 @@ def case(method: str, repeat: int, device: str, queue) -> None:
     )
 
 
+def floor(device: str, queue) -> None:
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from deepcams.grids import BBox, footprint
+    from deepcams.methods import get_method
+    from deepcams.recipes import ENSEMBLE_SIZE
+
+    spatial = get_method("deepcams", device=device).spatial
+    region = footprint(BBox.parse(REGION))
+    h, w = (region.coarse_lat.size + 2 * spatial.halo, region.coarse_lon.size + 2 * spatial.halo)
+    frames = 1 + (one_day().sizes["time"] - 1) * 3
+    one = np.random.default_rng(0).random((1, h, w), dtype="float32")
+    with FlopCounterMode(display=False) as counter, torch.inference_mode():
+        spatial._run(one, None)
+    timed = {}
+    for batch in (1, ENSEMBLE_SIZE):
+        x = np.repeat(one, batch, axis=0)
+        spatial._run(x, None)
+        began = time.perf_counter()
+        for _ in range(5):
+            spatial._run(x, None)
+        timed[batch] = (time.perf_counter() - began) / 5 / batch
+    queue.put(
+        {
+            "block": f"{h} x {w} cells",
+            "gflop_per_frame": counter.get_total_flops() / 1e9,
+            "s_per_frame": timed[1],
+            "s_per_frame_batched": timed[ENSEMBLE_SIZE],
+            "gflop_per_s": counter.get_total_flops() / 1e9 / timed[1],
+            "ensemble_ssr_s": ENSEMBLE_SIZE * frames * timed[1],
+        }
+    )
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=2)
@@ -63,6 +103,20 @@ def main(argv=None) -> int:
         rows.append(queue.get())
     table = pd.DataFrame(rows)
     print(table.round(3).to_string(index=False))
+    queue = ctx.Queue()
+    proc = ctx.Process(target=floor, args=(args.device, queue))
+    proc.start()
+    proc.join()
+    if proc.exitcode != 0:
+        print(f"the floor's measurement failed (exit code {proc.exitcode})", file=sys.stderr)
+        return 1
+    work = queue.get()
+    print(
+        f"S-SR on the region's block ({work['block']}): {work['gflop_per_frame']:.2f} GFLOP a frame, "
+        f"{1000 * work['s_per_frame']:.1f} ms a frame ({work['gflop_per_s']:.0f} GFLOP/s), "
+        f"{1000 * work['s_per_frame_batched']:.1f} ms a frame with 5 frames a call; "
+        f"the 5 members' S-SR alone: {work['ensemble_ssr_s']:.2f} s"
+    )
     best = table.set_index("method").loc["deepcams-ensemble", "best_s"]
     verdict = "meets" if best < TARGET_S else "MISSES"
     print(f"5-member ensemble, region day: {best:.2f} s (target < {TARGET_S:g} s: {verdict})")
