@@ -79,9 +79,10 @@ def ssim(pred: np.ndarray, truth: np.ndarray, sigma: float = 1.5, data_range: fl
     p = np.where(valid, pred, 0.0).astype("float64")
     t = np.where(valid, truth, 0.0).astype("float64")
 
+    norm = np.maximum(gaussian_filter(mask, sigma, mode="nearest"), 1e-12)  # the same for every statistic
+
     def local(x: np.ndarray) -> np.ndarray:
-        norm = gaussian_filter(mask, sigma, mode="nearest")
-        return gaussian_filter(x * mask, sigma, mode="nearest") / np.maximum(norm, 1e-12)
+        return gaussian_filter(x * mask, sigma, mode="nearest") / norm
 
     mu_p, mu_t = local(p), local(t)
     var_p = local(p * p) - mu_p**2

@@ -145,6 +145,14 @@ def test_geoscf_instant_files_keep_their_times(tmp_path, real_geoscf):
     np.testing.assert_array_equal(open_geoscf(tmp_path / "g.nc").time.values, ds.time.values)
 
 
+def test_geoscf_file_in_tiles_reads_back_the_same(tmp_path, real_geoscf):
+    ds = real_geoscf.isel(time=[0, 1], lat=slice(300, 330), lon=slice(600, 660))
+    to_geoscf_netcdf(ds, tmp_path / "g.nc", tile=(16, 25))
+    with xr.open_dataset(tmp_path / "g.nc") as raw:
+        assert raw["PM25_RH35_GCC"].encoding["chunksizes"] == (1, 16, 25)
+    np.testing.assert_array_equal(open_geoscf(tmp_path / "g.nc").pm25.values, ds.pm25.values)
+
+
 def test_mat_files_in_the_authors_layout(tmp_path, real_geoscf, cams):
     for hour, frame in zip((15, 18, 21, 24), cams.pm25.values, strict=True):
         scipy.io.savemat(tmp_path / f"12_31_{hour}.mat", {"data": frame[::-1].astype("float64") * 1e-9})

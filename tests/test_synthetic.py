@@ -10,6 +10,7 @@ from deepcams.cli import main
 from deepcams.errors import DeepcamsError
 from deepcams.grids import coarsen
 from deepcams.synthetic import make_world, open_demo, write_demo
+from deepcams.synthetic.demo import TRUTH_TILE
 from deepcams.synthetic.realism import field_statistics
 
 REGION = "70,20,85,32"  # northern India in March: cities, fires and the season's extreme wildfire site
@@ -74,6 +75,10 @@ def test_geoscf_file_in_geoscf_conventions(demo_files, region_world):
         assert "PM25_RH35_GCC" in raw and raw["PM25_RH35_GCC"].attrs["units"] == "ug m-3"
         stamps = pd.DatetimeIndex(raw["time"].values)
         assert (stamps.minute == 30).all() and stamps[0] == pd.Timestamp("2024-03-01T00:30")
+        # stored in tiles of a frame, so that reading a region decompresses that region's tiles only
+        shape = raw["PM25_RH35_GCC"].shape
+        expected_chunks = [1, *(min(n, t) for n, t in zip(shape[1:], TRUTH_TILE, strict=True))]
+        assert raw["PM25_RH35_GCC"].encoding["chunksizes"] == tuple(expected_chunks)
     read = deepcams.open_geoscf(geoscf_path).load()
     expected = region_world[1]
     np.testing.assert_array_equal(read["pm25"].values, expected["pm25"].values)

@@ -72,15 +72,18 @@ def geoscf_layout(ds: xr.Dataset, stamp: Literal["half-past", "on-the-hour"] = "
     return out
 
 
-def _write(ds: xr.Dataset, path: str | os.PathLike, time_name: str) -> Path:
-    # one frame a chunk, as the providers' files are read: frame by frame
+def _write(
+    ds: xr.Dataset, path: str | os.PathLike, time_name: str, tile: tuple[int, int] | None = None
+) -> Path:
+    # one frame a chunk, as the providers' files are read: frame by frame; or `tile` (lat, lon) pixels
+    # of a frame a chunk, for a file read by region (reading a region decompresses only its tiles)
     encoding = {
         name: {
             "zlib": True,
             "complevel": 4,
             "shuffle": True,
             "_FillValue": np.float32(np.nan),
-            "chunksizes": (1, *var.shape[1:]),
+            "chunksizes": (1, *(var.shape[1:] if tile is None else map(min, var.shape[1:], tile))),
         }
         for name, var in ds.data_vars.items()
     }
@@ -96,7 +99,10 @@ def to_cams_netcdf(
 
 
 def to_geoscf_netcdf(
-    ds: xr.Dataset, path: str | os.PathLike, stamp: Literal["half-past", "on-the-hour"] = "half-past"
+    ds: xr.Dataset,
+    path: str | os.PathLike,
+    stamp: Literal["half-past", "on-the-hour"] = "half-past",
+    tile: tuple[int, int] | None = None,
 ) -> Path:
-    """Write canonical data as a GEOS-CF NetCDF file, atomically."""
-    return _write(geoscf_layout(ds, stamp), path, "time")
+    """Write canonical data as a GEOS-CF NetCDF file, atomically; chunked a frame, or `tile` pixels of one."""
+    return _write(geoscf_layout(ds, stamp), path, "time", tile)
