@@ -1,10 +1,11 @@
 """Server-side speed of the dashboard: a region-day run, and pan/zoom re-rendering of full-resolution global maps.
 
     python benchmarks/bench_dashboard.py [--methods bicubic-linear,deepcams] [--region Europe]
-        [--projection "Robinson (global)"]
+        [--dataset demo-simulation] [--projection "Robinson (global)"]
 
 1. Run: `Comparison.compute` + `outcome` (downscale each method, cut input and truth, score) for one day
-   of the demo world in a preset region, from a cold cache, as the app's worker thread does it.
+   of the dataset (the demo world in simulation mode by default) in a preset region, from a cold cache, as
+   the app's worker thread does it, then `publish` to a `MapGrid` on a page (its maps rebuilt).
 2. Pan/zoom: a global 0.25 deg run (721 x 1440 per map) shown by `MapGrid` and rendered to a Bokeh document
    as the server does for a page; then zoom/pan events on the maps' RangeXY streams, timing the server's
    re-rasterization and plot update per event (the work behind one pan/zoom gesture in the browser).
@@ -28,6 +29,7 @@ import time
 from pathlib import Path
 
 import holoviews as hv
+import pandas as pd
 import panel as pn
 
 from deepcams.dashboard import Comparison, MapGrid
@@ -41,15 +43,25 @@ def timed(fn, *args):
     return out, time.perf_counter() - began
 
 
-def run_region_day(methods: list[str], region: str) -> None:
-    comparison = Comparison(cache=ResultCache(), region=region, methods=methods)
+def run_region_day(methods: list[str], region: str, dataset: str) -> None:
+    """One click-to-maps on the server: compute, scores, then the maps of a `MapGrid` already on a page
+    (its rebuild for the new fields), each timed; the run spans a day where the dataset has one."""
+    comparison = Comparison(cache=ResultCache(), methods=methods)
+    comparison.param.update(dataset=dataset, region=region)
+    starts = list(comparison.param.start.objects)
+    day = [t for t in comparison.param.end.objects if t == starts[0] + pd.Timedelta(hours=24)]
+    comparison.param.update(start=starts[0], end=day[0] if day else list(comparison.param.end.objects)[-1])
+    maps = MapGrid(comparison=comparison)
+    pn.Row(maps).get_root()
     request = comparison.current_request()
     results, compute_s = timed(comparison.compute, request)
-    _, outcome_s = timed(comparison.outcome, request, results)
+    outcome, outcome_s = timed(comparison.outcome, request, results)
+    _, maps_s = timed(comparison.publish, request, results, *outcome)
     shape = next(iter(results.values()))["pm25"].shape
-    print(f"region-day run, {region} {shape[0]} h x {shape[1]} x {shape[2]}, methods {', '.join(methods)}:")
+    print(f"region run, {dataset} {region} {shape[0]} h x {shape[1]} x {shape[2]}, methods {', '.join(methods)}:")
     print(
-        f"  downscale {compute_s:.2f} s + maps and metrics {outcome_s:.2f} s = {compute_s + outcome_s:.2f} s"
+        f"  downscale {compute_s:.2f} s + truth and scores {outcome_s:.2f} s + maps {maps_s:.2f} s "
+        f"= {compute_s + outcome_s + maps_s:.2f} s (the browser's drawing not included)"
     )
 
 
@@ -190,11 +202,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--methods", default="bicubic-linear", help="comma-separated methods for the run")
     parser.add_argument("--region", default="Europe")
+    parser.add_argument("--dataset", default="demo-simulation", help="the run's dataset key")
     parser.add_argument("--repeats", type=int, default=12)
     parser.add_argument("--projection", action="append", help=f"map projection(s) (default {PLATE_CARREE!r})")
     parser.add_argument("--pages", type=int, default=0, help="browser pages running at once (0: skip)")
     args = parser.parse_args()
-    run_region_day(args.methods.split(","), args.region)
+    run_region_day(args.methods.split(","), args.region, args.dataset)
     for projection in args.projection or [PLATE_CARREE]:
         pan_zoom(args.repeats, projection)
     if args.pages:
