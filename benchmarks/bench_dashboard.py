@@ -58,7 +58,9 @@ def run_region_day(methods: list[str], region: str, dataset: str) -> None:
     outcome, outcome_s = timed(comparison.outcome, request, results)
     _, maps_s = timed(comparison.publish, request, results, *outcome)
     shape = next(iter(results.values()))["pm25"].shape
-    print(f"region run, {dataset} {region} {shape[0]} h x {shape[1]} x {shape[2]}, methods {', '.join(methods)}:")
+    print(
+        f"region run, {dataset} {region} {shape[0]} h x {shape[1]} x {shape[2]}, methods {', '.join(methods)}:"
+    )
     print(
         f"  downscale {compute_s:.2f} s + truth and scores {outcome_s:.2f} s + maps {maps_s:.2f} s "
         f"= {compute_s + outcome_s + maps_s:.2f} s (the browser's drawing not included)"
