@@ -62,7 +62,7 @@ def summarize_members(
                 dims,
                 spread.astype("float32"),
                 {
-                    "long_name": "ensemble spread of PM2.5 (standard deviation, calibrated)",
+                    "long_name": "standard deviation of PM2.5: the members' spread, calibrated",
                     "units": PM25_ATTRS["units"],
                     **cell("standard_deviation"),
                     "spread_scale": calibration.spread_scale,
