@@ -85,32 +85,34 @@ def floor(device: str, queue) -> None:
     )
 
 
+def in_fresh_process(target, *args) -> dict | None:
+    """`target(*args, queue)` in a spawned process (its own peak RSS); what it put, None if it failed."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=(*args, queue))
+    proc.start()
+    proc.join()
+    return queue.get() if proc.exitcode == 0 else None
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--device", default="auto")
     args = parser.parse_args(argv)
-    ctx = mp.get_context("spawn")
     rows = []
     for method in ("deepcams", "deepcams-ensemble"):
-        queue = ctx.Queue()
-        proc = ctx.Process(target=case, args=(method, args.repeat, args.device, queue))
-        proc.start()
-        proc.join()
-        if proc.exitcode != 0:
-            print(f"{method} failed (exit code {proc.exitcode})", file=sys.stderr)
+        row = in_fresh_process(case, method, args.repeat, args.device)
+        if row is None:
+            print(f"{method} failed", file=sys.stderr)
             return 1
-        rows.append(queue.get())
+        rows.append(row)
     table = pd.DataFrame(rows)
     print(table.round(3).to_string(index=False))
-    queue = ctx.Queue()
-    proc = ctx.Process(target=floor, args=(args.device, queue))
-    proc.start()
-    proc.join()
-    if proc.exitcode != 0:
-        print(f"the floor's measurement failed (exit code {proc.exitcode})", file=sys.stderr)
+    work = in_fresh_process(floor, args.device)
+    if work is None:
+        print("the floor's measurement failed", file=sys.stderr)
         return 1
-    work = queue.get()
     print(
         f"S-SR on the region's block ({work['block']}): {work['gflop_per_frame']:.2f} GFLOP a frame, "
         f"{1000 * work['s_per_frame']:.1f} ms a frame ({work['gflop_per_s']:.0f} GFLOP/s), "
