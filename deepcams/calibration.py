@@ -21,7 +21,6 @@ from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
-import scoringrules
 from scipy.optimize import minimize
 
 from deepcams.errors import DeepcamsError
@@ -79,6 +78,8 @@ def flatten(members: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def mean_crps(calibration: Calibration, mean, spread, truth) -> float:
+    import scoringrules  # imported where a CRPS is scored: it takes ~4 s to import
+
     sigma = np.maximum(calibration.sigma(spread, mean), SIGMA_FLOOR)
     return float(np.mean(scoringrules.crps_normal(truth, mean, sigma)))
 

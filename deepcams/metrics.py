@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import scoringrules
 import xarray as xr
 from scipy.ndimage import gaussian_filter
 
@@ -168,6 +167,8 @@ def probabilistic_scores(
     valid = np.isfinite(mean) & np.isfinite(obs) & np.isfinite(sigma) & (weight > 0)
     if not valid.any():
         return {"crps": float("nan"), "spread_skill": float("nan")}
+    import scoringrules  # here, not at the top: it takes ~4 s to import and most commands never score a CRPS
+
     w = weight[valid] / weight[valid].sum()
     crps = scoringrules.crps_normal(obs[valid], mean[valid], np.maximum(sigma[valid], SIGMA_FLOOR))
     rmse = np.sqrt(np.sum(w * (mean[valid] - obs[valid]) ** 2))
@@ -185,6 +186,8 @@ def ensemble_scores(members: np.ndarray, truth: np.ndarray, calibration: Calibra
     the spread-skill ratio of the product (sqrt(mean spread^2) / RMSE) and of the raw members with the
     finite-size correction sqrt((N + 1) / N) (Fortin et al. 2014); and the rank histogram of the truth
     among the members (N + 1 counts; ties split at random, seeded)."""
+    import scoringrules  # imported where a CRPS is scored: see probabilistic_scores
+
     ens = np.moveaxis(np.asarray(members, dtype="float64"), 0, -1)
     obs = np.asarray(truth, dtype="float64")
     valid = np.isfinite(obs) & np.isfinite(ens).all(axis=-1)
