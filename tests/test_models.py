@@ -482,3 +482,19 @@ def test_training_twice_gives_the_same_bytes(stage, tmp_path):
     first, second = tmp_path / "first.safetensors", tmp_path / "second.safetensors"
     assert first.read_bytes() == second.read_bytes()
     assert first.with_suffix(".json").read_text() == second.with_suffix(".json").read_text()
+
+
+def test_no_shipped_weights_trained_on_the_demo_world():
+    """The demo world in simulation mode is scored as held-out data (model card): no shipped checkpoint,
+    ensemble members included, may have drawn its synthetic patches from the demo's seed."""
+    import inspect
+
+    from deepcams.models import member_weights
+    from deepcams.recipes import ENSEMBLE_SIZE, SHIPPED
+    from deepcams.synthetic import open_demo
+
+    demo_seed = inspect.signature(open_demo).parameters["seed"].default
+    for stage in SHIPPED:
+        for member in range(ENSEMBLE_SIZE):
+            world = read_metadata(member_weights(stage, member))["training"].get("synthetic_world")
+            assert world is None or world["seed"] != demo_seed, f"{stage} member {member}"
