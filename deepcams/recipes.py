@@ -125,7 +125,7 @@ SHIPPED: Mapping[str, Recipe] = MappingProxyType(
         "ssr": Recipe(
             "ssr",
             "ssr-abpn",
-            # no covariates yet: with them (`"covariates": 3`) it is not yet shown to be as good (model card)
+            # no covariates: with them (`"covariates": 3`) it scored slightly worse on band B (model card)
             {"channels": 16, "stages": 2},
             Optimisation(epochs=24, steps=100, batch=16, patch=32, lr=1e-3),
             data=("sample", "synthetic"),
