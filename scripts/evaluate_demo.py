@@ -1,10 +1,12 @@
 """DeepCAMS against the baselines on the demo world in simulation mode (docs/model-card.md).
 
 Simulation mode (`open_demo(exact=True)`): the input is the synthetic truth coarsened to the CAMS grid every
-3 hours, so the scores measure downscaling alone. The demo world (seed 0) is never trained on: `make
-weights` draws its synthetic world with another seed (`deepcams.recipes.SYNTHETIC_SEED`). One day per
-region preset, scored at the input hours and at the hours between.
-Usage: python scripts/evaluate_demo.py [--regions Europe "East Asia" ...]
+3 hours, so the scores measure downscaling alone. With `--cams-like-errors` the input is the demo's other
+model of the same world (displaced, biased: errors no downscaler can remove), as the dashboard's second demo
+dataset. The demo world (seed 0) is never trained on: `make weights` draws its synthetic world with another
+seed (`deepcams.recipes.SYNTHETIC_SEED`). One day per region preset, scored at the input hours and at the
+hours between.
+Usage: python scripts/evaluate_demo.py [--regions Europe "East Asia" ...] [--cams-like-errors]
 """
 
 from __future__ import annotations
@@ -37,8 +39,11 @@ def region_scores(cams, truth, region: str) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--regions", nargs="+", default=list(PRESETS), choices=list(PRESETS))
+    parser.add_argument(
+        "--cams-like-errors", action="store_true", help="the demo's input with its own errors"
+    )
     args = parser.parse_args()
-    cams, truth = open_demo(exact=True)
+    cams, truth = open_demo(exact=not args.cams_like_errors)
     frame = pd.concat([region_scores(cams, truth, region) for region in args.regions], ignore_index=True)
     wide = frame.pivot_table(index=["region", "hours"], columns="method", values=["rmse", "mae"])
     print(wide.round(3).to_string())
