@@ -1,4 +1,4 @@
-"""DeepCAMS against the baselines on the demo world in simulation mode (docs/model-card.md).
+"""DeepCAMS against the baselines on the demo world, in simulation mode or with CAMS-like errors (docs/model-card.md).
 
 Simulation mode (`open_demo(exact=True)`): the input is the synthetic truth coarsened to the CAMS grid every
 3 hours, so the scores measure downscaling alone. With `--cams-like-errors` the input is the demo's other
