@@ -125,6 +125,27 @@ def test_many_cams_files_open_lazily_along_time(tmp_path, cams):
     np.testing.assert_allclose(ds.pm25.values, cams.pm25.values, rtol=1e-6)
 
 
+def test_closing_what_a_reader_returns_closes_its_files(tmp_path, cams, real_geoscf):
+    """Production closes its inputs in the thread that read them (the netCDF library is not thread-safe):
+    that needs `with open_cams(...)` to release the files, not wait for garbage collection."""
+    from xarray.backends.file_manager import FILE_CACHE
+
+    for k in range(2):
+        to_cams_netcdf(cams.isel(time=[k]), tmp_path / f"day{k}.nc")
+    to_geoscf_netcdf(real_geoscf.isel(time=[0], lat=slice(300, 310), lon=slice(600, 610)), tmp_path / "g.nc")
+
+    def open_names():
+        return {os.path.basename(str(key[1][0])) for key in list(FILE_CACHE)}
+
+    with open_cams(str(tmp_path / "day*.nc")) as ds:
+        assert np.isfinite(ds.pm25.values).all()
+        assert {"day0.nc", "day1.nc"} <= open_names()
+    assert not {"day0.nc", "day1.nc"} & open_names()
+    with open_geoscf(tmp_path / "g.nc") as ds:
+        assert "g.nc" in open_names()
+    assert "g.nc" not in open_names()
+
+
 @pytest.mark.parametrize(
     "alignment,first",
     [("start", "2019-03-08T00:00"), ("end", "2019-03-08T01:00"), ("centre", "2019-03-08T00:30")],

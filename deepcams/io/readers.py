@@ -150,6 +150,7 @@ def open_cams(
         raise DeepcamsError("CAMS .mat files need times: use deepcams.io.open_mat (or the CLI's --year)")
     else:
         ds = _open_netcdf(files, chunks={"time": 8} if chunks is None else chunks)
+    close = ds.close
     ds = _standard_dims(ds)
     da = _pick_variable(ds, variable, text)
     if "time" not in da.dims and "time" in da.coords:
@@ -163,6 +164,7 @@ def open_cams(
         extra_attrs={"input_files": ", ".join(p.name for p in files)},
     )
     require_grid(out, CAMS, text)
+    out.set_close(close)  # `with open_cams(...)` or `.close()` releases the files, as xarray's own do
     return out
 
 
@@ -221,7 +223,8 @@ def _open_hourly_means(paths, time_alignment, units, variable, chunks, source) -
         raise DeepcamsError(f"time_alignment must be one of {sorted(_ALIGN_SHIFT)}, got {time_alignment!r}")
     files = expand_paths(paths)
     text = _describe(files)
-    ds = _standard_dims(_open_netcdf(files, chunks={"time": 24} if chunks is None else chunks))
+    opened = _open_netcdf(files, chunks={"time": 24} if chunks is None else chunks)
+    ds = _standard_dims(opened)
     da = _pick_variable(ds, variable, text)
     if "lev" in ds.dims:
         raise DeepcamsError(f"{text}: {variable!r} has levels; select the surface level first")
@@ -243,6 +246,7 @@ def _open_hourly_means(paths, time_alignment, units, variable, chunks, source) -
             else "times on the hour, used as they are",
         },
     )
+    out.set_close(opened.close)
     return out
 
 
@@ -352,7 +356,8 @@ def open_any(paths: PathLike | Iterable[PathLike], *, units: str | None = None, 
         return open_mat(files, year=year, units=units)
     if all(p.suffix.lower() in (".grib", ".grb", ".grib2", ".grb2") for p in files):
         return open_cams(files, units=units)
-    probe = _standard_dims(_open_netcdf(files[:1], chunks={}))
+    with _open_netcdf(files[:1], chunks={}) as probe:
+        probe = _standard_dims(probe)
     first = _kind(probe)
     if len(files) > 1 and first is not None:
         _require_one_kind(files, first)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import dask
 import pandas as pd
 
 from deepcams._version import __version__
@@ -241,8 +242,10 @@ def _check_request(index, first, method: Method, bbox: BBox | None, units: str |
 
     if first not in index.frames:
         return  # that day is reported as lacking input
-    cams = open_cams(index.frames[first], units=units, chunks={})
-    downscale(cams, method, bbox=bbox, start=first, end=first)
+    # here, not on the cluster (the client is dask's default): a worker would open the file outside the
+    # task that closes its files, and netCDF calls must stay on one thread (`tasks.produce_day`)
+    with open_cams(index.frames[first], units=units, chunks={}) as cams, dask.config.set(scheduler="sync"):
+        downscale(cams, method, bbox=bbox, start=first, end=first)
 
 
 def _missing_reason(missing: list[pd.Timestamp], index) -> str:

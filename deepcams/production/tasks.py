@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 
+import dask
 import numpy as np
 import pandas as pd
 
@@ -44,11 +45,13 @@ def produce_day(
 
     Returns the completion record (also written to the store after the data).
     """
-    cams = open_cams(files, units=units, chunks={})
-    out = downscale(cams, _method(method, options), bbox=bbox, start=start, end=end)
     times = pd.date_range(pd.Timestamp(label), periods=hours, freq="h")
-    out = out.sel(time=times)
-    values = out["pm25"].values
+    # The netCDF C library is not thread-safe, and xarray closes a file left open in whichever thread
+    # collects it (on a worker, often the event loop's while the next day's task opens its files). Reading
+    # with the synchronous scheduler and closing here keeps every netCDF call on this task's thread.
+    with open_cams(files, units=units, chunks={}) as cams, dask.config.set(scheduler="sync"):
+        out = downscale(cams, _method(method, options), bbox=bbox, start=start, end=end).sel(time=times)
+        values = out["pm25"].values
     if values.shape[0] != hours:
         raise DeepcamsError(f"{label}: produced {values.shape[0]} hours, expected {hours}")
     archive.write_day(store, values, first)
