@@ -266,10 +266,13 @@ def test_compare_tap_download_and_error(server, browser, tmp_path):
     wait_until(page, lambda: series_title(page).startswith("PM2.5 at"), 60, "the time series title")
     before = series_title(page)
     canvas = page.locator(".maps canvas").first
+    unmarked = canvas.screenshot()
     box = canvas.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.35)
     wait_until(page, lambda: series_title(page) != before, 60, "the time series to follow the tap")
     assert series_title(page).startswith("PM2.5 at") and series_title(page) != before
+    page.mouse.move(0, 0)  # no hover tooltip in the picture: what changes is the ring at the tapped point
+    wait_until(page, lambda: canvas.screenshot() != unmarked, 10, "the ring at the tapped point")
 
     # the hour player: the label and the maps' pixels follow it (frames per second recorded, target 4)
     first_map = page.locator(".maps canvas").first

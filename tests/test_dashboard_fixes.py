@@ -12,6 +12,7 @@ import panel as pn
 import pytest
 from bokeh.core.validation.check import check_integrity
 from bokeh.document import Document
+from bokeh.models import Line, Plot
 from PIL import Image
 
 from deepcams.dashboard import Comparison, Dashboard, MapGrid
@@ -64,8 +65,17 @@ def test_the_tapped_point_resets_when_the_region_changes_and_is_marked():
     dashboard.comparison.run()
     dashboard.maps._tapped(148.0, -35.0)
     assert dashboard.selection.point == (148.0, -35.0)
-    marker = dashboard.maps._marker(dashboard.selection.point)
-    assert len(marker) == 1
+    root = pn.Row(dashboard.maps).get_root()  # the maps' figures on a page, each with its ring
+    rings = dashboard.maps._marker_sources
+    assert len(rings) == len(dashboard.maps.images) >= 2
+    assert all(ring.data == {"x": [148.0], "y": [-35.0]} for ring in rings)
+    dashboard.maps._tapped(150.0, -33.0)
+    assert all(ring.data == {"x": [150.0], "y": [-33.0]} for ring in rings)
+    figures = list(root.select({"type": Plot}))
+    assert len(figures) == len(rings)
+    for figure in figures:  # coastlines under the ring, drawn once
+        lines = [r for r in figure.renderers if isinstance(r.glyph, Line)]
+        assert len(lines) == 1 and np.isfinite(np.asarray(lines[0].data_source.data["x"], float)).sum() > 100
     dashboard.comparison.region = "Europe"
     assert dashboard.selection.point is None and "°" in dashboard.series.title().object
 

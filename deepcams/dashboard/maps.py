@@ -24,7 +24,7 @@ import pandas as pd
 import panel as pn
 import param
 import xarray as xr
-from bokeh.models import CustomJSTickFormatter, HoverTool
+from bokeh.models import ColumnDataSource, CustomJSTickFormatter, HoverTool, TapTool
 from holoviews.operation.datashader import rasterize
 
 from deepcams.dashboard import coastlines
@@ -169,6 +169,8 @@ class MapGrid(pn.viewable.Viewer):
         self._fixed: dict[MapPanel, FixedMap] = {}
         self.crs: ccrs.Projection = ccrs.PlateCarree()
         self._resamplers: dict[tuple, Resampler] = {}  # per field axes, for projected views
+        self._lines = np.empty((0, 2))  # coastlines and borders in the plane's x, y (NaN between lines)
+        self._marker_sources: list[ColumnDataSource] = []  # the tapped point's ring, one source a figure
         self._hours_changed()
         self._rebuild()
 
@@ -318,7 +320,8 @@ class MapGrid(pn.viewable.Viewer):
             paths = [np.column_stack([p[:, 0] - self._central(), p[:, 1]]) for p in paths]
         else:
             paths = [plane_lines(self.crs, p) for p in paths]
-        lines = hv.Path(paths, ["x", "y"]).opts(apply_ranges=False, line_width=0.7)
+        self._lines = np.concatenate([paths[0], [[np.nan, np.nan]], paths[1]])
+        self._marker_sources = []
         (x0, x1), (y0, y1) = self._plane_extent(extent)
         aspect = max(min((x1 - x0) / max(y1 - y0, 1e-6), 3.0), 0.5)
         axes = (
@@ -344,7 +347,6 @@ class MapGrid(pn.viewable.Viewer):
             # HoloViews asks Bokeh for WebGL by default; without a GPU (software WebGL) copying each of the
             # six canvases to the page costs seconds per run, while 2D canvas draws images and lines at once
             backend_opts={"plot.output_backend": "canvas"},
-            hooks=[size_by_frame],
             **axes,
         )
         panels = self.panels()
@@ -368,25 +370,29 @@ class MapGrid(pn.viewable.Viewer):
         self._fixed = {}
         self.images = []
         for panel in panels:
-            element = self._dynamic(panel).opts(
-                title=self.title(panel), **(common | colours[panel.difference])
-            )
+            element = self._dynamic(panel)
+            hooks = [
+                size_by_frame,
+                partial(self._draw_lines_and_marker, "black" if panel.difference else "white"),
+            ]
             if panel in self._fixed:  # its plots are remembered as they are made, for `_show_hour`
-                element = element.opts(hooks=[size_by_frame, partial(self._remember, panel)])
+                hooks.append(partial(self._remember, panel))
+            element = element.opts(
+                title=self.title(panel), hooks=hooks, **(common | colours[panel.difference])
+            )
             self.images.append(element)
         layers = self.station_layers
-        marker = hv.DynamicMap(self._marker, streams=dict(point=self.selection.param.point))
-        overlays = []
+        maps = []
         for k, (panel, image) in enumerate(zip(panels, self.images, strict=True)):
             tap = hv.streams.Tap(source=image, x=None, y=None)
             tap.add_subscriber(self._tapped)
             if k == 0:
                 hv.streams.RangeXY(source=image).add_subscriber(self._ranged)
-            overlay = image * lines.opts(color="black" if panel.difference else "white", clone=True)
             if not panel.difference and panel.field in layers:
-                overlay = overlay * layers[panel.field]
-            overlays.append((overlay * marker).opts(hooks=[size_by_frame]))
-        self._pane.object = hv.Layout(overlays).cols(3).opts(shared_axes=True)
+                maps.append((image * layers[panel.field]).opts(hooks=[size_by_frame]))
+            else:
+                maps.append(image)
+        self._pane.object = hv.Layout(maps).cols(3).opts(shared_axes=True)
 
     def _plane_extent(self, extent) -> tuple[tuple[float, float], tuple[float, float]]:
         """The region's x and y ranges in the maps' plane."""
@@ -396,18 +402,45 @@ class MapGrid(pn.viewable.Viewer):
         raster = self._raster(next(iter(self.comparison.fields.values())))
         return (float(raster.x[0]), float(raster.x[-1])), (float(raster.y[0]), float(raster.y[-1]))
 
-    def _marker(self, point):
-        """The tapped point as a ring on every map (nothing before a tap)."""
-        xy = [] if point is None else [tuple(float(v[0]) for v in self._points_plane([point[0]], [point[1]]))]
-        return gv.Points(xy, crs=self.crs).opts(
-            projection=self.crs,
-            marker="circle",
-            size=14,
-            fill_alpha=0,
-            line_color="cyan",
-            line_width=2.5,
-            apply_ranges=False,
+    def marker_data(self, point) -> dict[str, list[float]]:
+        """The tapped point in the maps' plane, as the rings' source holds it (empty before a tap)."""
+        if point is None:
+            return {"x": [], "y": []}
+        x, y = self._points_plane([point[0]], [point[1]])
+        return {"x": [float(x[0])], "y": [float(y[0])]}
+
+    def _draw_lines_and_marker(self, colour: str, plot, element) -> None:
+        """A hook: coastlines, borders and the tapped point's ring drawn as plain Bokeh glyphs on the map's
+        figure, once. As HoloViews overlays they tripled the cost of building the maps (0.4 s a map, most
+        of a click-to-maps), and a tap redrew all six; here a tap rewrites one small source a map."""
+        figure = plot.state
+        if "deepcams-lines" in figure.tags:
+            return
+        figure.tags = [*figure.tags, "deepcams-lines"]
+        figure.line(x=self._lines[:, 0], y=self._lines[:, 1], line_color=colour, line_width=0.7)
+        ring = ColumnDataSource(self.marker_data(self.selection.point))
+        figure.scatter(
+            "x", "y", source=ring, marker="circle", size=14, fill_alpha=0, line_color="cyan", line_width=2.5
         )
+        self._marker_sources.append(ring)
+        for tap in figure.select(type=TapTool):  # a tap hit-tests the field, not the lines or the ring
+            tap.renderers = [plot.handles["glyph_renderer"]]
+
+    @param.depends("selection.point", watch=True)
+    def _mark_point(self) -> None:
+        data, rings = self.marker_data(self.selection.point), list(self._marker_sources)
+
+        def write() -> None:
+            for ring in rings:
+                ring.data = dict(data)
+
+        # a tap arrives in a HoloViews stream callback, which does not hold the page's document lock that
+        # a change of a Bokeh model needs: on a served page the change waits for the next tick, which does
+        doc = rings[0].document if rings else None
+        if doc is not None and doc.session_context is not None:
+            doc.add_next_tick_callback(write)
+        else:
+            write()
 
     @property
     def station_layers(self) -> dict[str, hv.Points]:
