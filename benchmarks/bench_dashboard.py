@@ -195,8 +195,8 @@ def pages_at_once(count: int) -> None:
             pages[-1].wait_for_timeout(3000)  # the last page's preview settles
             start_mib = rss_mib(server.pid)
             began = time.perf_counter()
-            for page in pages:
-                page.locator(".run button").click()
+            for page in pages:  # a busy server may keep a page's Run disabled for a while (its preview)
+                page.locator(".run button").click(timeout=600_000)
             fresh, new_page_s = usable_page()
             before = text(idle, ".series-title h3")
             box = idle.locator(".maps canvas").first.bounding_box()

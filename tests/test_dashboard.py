@@ -18,6 +18,7 @@ import panel as pn
 import pytest
 import xarray as xr
 from bokeh.document import Document
+from bokeh.models import Span
 
 import deepcams
 from deepcams.dashboard import Comparison, Dashboard
@@ -296,16 +297,18 @@ def test_the_shared_selection_drives_the_views():
     selection = Selection()
     maps = MapGrid(comparison=c, selection=selection)
     chart = SeriesChart(comparison=c, selection=selection)
-    root = pn.panel(maps).get_root(Document())  # the page's Bokeh models: an hour change writes their pixels
+    page = pn.Column(maps, chart).get_root(Document())  # the page's models: an hour change writes into them
+    root = page.children[0]
+    (line,) = [s for s in page.select({"type": Span}) if "deepcams-hour" in s.tags]  # the series' hour marker
     selection.hour = 2
     hour = c.hours[2]
     assert maps.player.value == 2 and f"{hour:%Y-%m-%d %H:%M}" in maps.label.object
-    assert chart.marker().data == hour
+    assert line.location == pd.Timestamp(hour).value / 1e6 == chart.hour_location()
     (figure,) = [f for f in root.select({"type": bokeh.plotting.figure}) if f.title.text == "bicubic-linear"]
     (pixels,) = [r.data_source.data["image"][0] for r in figure.renderers if "image" in r.data_source.data]
     np.testing.assert_array_equal(pixels, c.fields["bicubic-linear"].sel(time=hour))
     maps.player.value = 3  # the player moves the selection
-    assert selection.hour == 3 and chart.marker().data == c.hours[3]
+    assert selection.hour == 3 and line.location == pd.Timestamp(c.hours[3]).value / 1e6
     selection.point = (80.0, 25.0)  # what a tap does
     assert "25.00°N, 80.00°E" in chart.title().object
     maps._ranged((70.0, 90.0), (10.0, 30.0))  # a pan or zoom of the maps

@@ -32,15 +32,19 @@ class EnsembleView(pn.viewable.Viewer):
     def __init__(self, **params):
         params.setdefault("selection", Selection())
         super().__init__(**params)
+        # one pane, its object replaced: a new pane at every hour of the player (an empty one too, without
+        # an ensemble) sent the page new models at each hour
+        self._map = pn.pane.HoloViews(None, css_classes=["ensemble-map"], linked_axes=False, visible=False)
         self._card = pn.Card(
             pn.widgets.RadioButtonGroup.from_param(self.param.kind),
             self.note,
-            self.spread_map,
+            self._map,
             title="Ensemble spread: where the added detail is reliable",
             collapsed=True,
             sizing_mode="stretch_width",
             css_classes=["ensemble-view"],
         )
+        self._draw_spread()
 
     def product(self):
         """The run's ensemble result, or None."""
@@ -90,12 +94,10 @@ class EnsembleView(pn.viewable.Viewer):
         )
         return image.opts(title=f"{self.kind}, {hour:%m-%d %H:%M} UTC")
 
-    @param.depends("comparison.results", "selection.hour", "kind")
-    def spread_map(self):
+    @param.depends("comparison.results", "selection.hour", "kind", watch=True)
+    def _draw_spread(self) -> None:
         image = self.spread_image()
-        if image is None:
-            return pn.pane.Markdown("")
-        return pn.pane.HoloViews(image, css_classes=["ensemble-map"], linked_axes=False)
+        self._map.param.update(object=image, visible=image is not None)
 
     def __panel__(self):
         return self._card

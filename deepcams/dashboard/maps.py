@@ -29,6 +29,7 @@ from holoviews.operation.datashader import rasterize
 
 from deepcams.dashboard import coastlines
 from deepcams.dashboard.comparison import INPUT, TRUTH, Comparison
+from deepcams.dashboard.document import change_models
 from deepcams.dashboard.export import MapFrame, Snapshot
 from deepcams.dashboard.projections import (
     LAT_FORMATTER_CODE,
@@ -434,13 +435,7 @@ class MapGrid(pn.viewable.Viewer):
             for ring in rings:
                 ring.data = dict(data)
 
-        # a tap arrives in a HoloViews stream callback, which does not hold the page's document lock that
-        # a change of a Bokeh model needs: on a served page the change waits for the next tick, which does
-        doc = rings[0].document if rings else None
-        if doc is not None and doc.session_context is not None:
-            doc.add_next_tick_callback(write)
-        else:
-            write()
+        change_models(rings, write)
 
     @property
     def station_layers(self) -> dict[str, hv.Points]:

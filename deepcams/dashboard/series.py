@@ -8,8 +8,10 @@ import holoviews.plotting.bokeh  # noqa: F401  (registers the bokeh backend's pl
 import pandas as pd
 import panel as pn
 import param
+from bokeh.models import Span
 
 from deepcams.dashboard.comparison import IN_SAMPLE, INPUT, TRUTH, Comparison
+from deepcams.dashboard.document import change_models
 from deepcams.dashboard.selection import Selection
 from deepcams.grids import wrap_lon
 from deepcams.metrics import HIGHER_IS_BETTER, PROBABILISTIC
@@ -42,6 +44,7 @@ class SeriesChart(pn.viewable.Viewer):
     def __init__(self, **params):
         params.setdefault("selection", Selection())
         super().__init__(**params)
+        self._hour_lines: list[Span] = []  # the hour marker of each drawn chart
 
     def point(self) -> tuple[float, float] | None:
         """The tapped point, or the centre of the region before any tap."""
@@ -103,11 +106,37 @@ class SeriesChart(pn.viewable.Viewer):
         frame = pd.DataFrame({"time": low.index, "low": low.values, "high": high.values})
         return hv.Area(frame, "time", ["low", "high"], label=label)
 
-    def marker(self) -> hv.VLine:
-        """The selection's hour as a vertical line (drawn with the curves, so there is an hour)."""
-        return hv.VLine(self.selection.time(self.comparison.hours)).opts(
-            color="grey", line_dash="dashed", line_width=1
+    def hour_location(self) -> float | None:
+        """The selection's hour on the chart's time axis (ms since 1970, as Bokeh's are), None without hours."""
+        hour = self.selection.time(self.comparison.hours)
+        return None if hour is None else pd.Timestamp(hour).value / 1e6
+
+    def _draw_hour(self, plot, element) -> None:
+        """A hook: the selection's hour as a dashed Bokeh span on the chart's figure, once. As a HoloViews
+        element each hour of the player redrew the whole chart and recomputed its ranges."""
+        figure = plot.state
+        if any("deepcams-hour" in item.tags for item in figure.center):
+            return
+        line = Span(
+            location=self.hour_location(),
+            dimension="height",
+            line_color="grey",
+            line_dash="dashed",
+            line_width=1,
+            tags=["deepcams-hour"],
         )
+        figure.add_layout(line)
+        self._hour_lines.append(line)
+
+    @param.depends("selection.hour", watch=True)
+    def _move_hour(self) -> None:
+        location, lines = self.hour_location(), list(self._hour_lines)
+
+        def move() -> None:
+            for line in lines:
+                line.location = location
+
+        change_models(lines, move)
 
     @param.depends("selection.point", "comparison.fields")
     def title(self):
@@ -148,9 +177,9 @@ class SeriesChart(pn.viewable.Viewer):
         elements = self.elements()
         if not elements:
             return pn.pane.Markdown("")
-        # the hour marker follows the player without redrawing the curves
-        marker = hv.DynamicMap(lambda hour: self.marker(), streams=dict(hour=self.selection.param.hour))
-        overlay = (hv.Overlay(elements) * marker).opts(
+        self._hour_lines = []
+        overlay = hv.Overlay(elements).opts(
+            hooks=[self._draw_hour],  # the hour marker follows the player without redrawing the curves
             responsive=True,
             height=280,
             ylabel="PM2.5 (µg m⁻³)",
