@@ -418,6 +418,8 @@ class MapGrid(pn.viewable.Viewer):
         if "deepcams-lines" in figure.tags:
             return
         figure.tags = [*figure.tags, "deepcams-lines"]
+        for grid in figure.grid:  # never drawn on a map, but Bokeh looks up its styles at every repaint
+            grid.visible = False
         figure.line(x=self._lines[:, 0], y=self._lines[:, 1], line_color=colour, line_width=0.7)
         ring = ColumnDataSource(self.marker_data(self.selection.point))
         figure.scatter(
