@@ -1,7 +1,7 @@
 """Server-side speed of the dashboard: a region-day run, and pan/zoom re-rendering of full-resolution global maps.
 
     python benchmarks/bench_dashboard.py [--methods bicubic-linear,deepcams] [--region Europe]
-        [--dataset demo-simulation] [--projection "Robinson (global)"]
+        [--dataset demo-simulation] [--projection "Robinson (global)"] [--pages 8] [--profile-player]
 
 1. Run: `Comparison.compute` + `outcome` (downscale each method, cut input and truth, score) for one day
    of the dataset (the demo world in simulation mode by default) in a preset region, from a cold cache, as
@@ -14,6 +14,11 @@
    wait in line): time until all complete, how soon a new page is usable and a tap on an idle page (its
    opening run done) answered meanwhile, and the server's memory before, at its peak and after the pages
    close (a load test: not in the test suite).
+4. Hour change: the run's `Dashboard` (maps, series, ensemble card) rendered to a Bokeh document, then
+   each hour of the day selected in turn, as the hour player does: the server's time per hour.
+5. `--profile-player` (Chromium and Playwright): a page of the served app runs the same region day, then
+   plays its hours for 4 s under Chrome's sampling CPU profiler (Playwright's CDP session): hours shown,
+   and the functions where the browser spent its time.
 The browser-side figures (first map after the page opens, runs seen in the page) come from
 tests/test_app_browser.py, which writes tests/artifacts/browser-timings.json.
 """
@@ -21,6 +26,8 @@ tests/test_app_browser.py, which writes tests/artifacts/browser-timings.json.
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
 import os
 import socket
 import statistics
@@ -33,9 +40,10 @@ from pathlib import Path
 import holoviews as hv
 import pandas as pd
 import panel as pn
+from bokeh.document import Document
 
 import deepcams
-from deepcams.dashboard import Comparison, MapGrid
+from deepcams.dashboard import Comparison, Dashboard, MapGrid
 from deepcams.dashboard.cache import ResultCache
 from deepcams.dashboard.projections import PLATE_CARREE
 from deepcams.dashboard.runs import RunQueue
@@ -90,6 +98,24 @@ def run_region_day(methods: list[str], region: str, dataset: str) -> None:
     print(f"  maps while two runs compute: {', '.join(f'{s:.2f}' for s in loaded)} s")
 
 
+def hour_change(methods: list[str], region: str, dataset: str) -> None:
+    """The server's work for one step of the hour player on a page showing a region-day run."""
+    dashboard = Dashboard(comparison=Comparison(cache=ResultCache(), methods=methods))
+    comparison = dashboard.comparison
+    comparison.param.update(dataset=dataset, region=region)
+    starts = list(comparison.param.start.objects)
+    day = [t for t in comparison.param.end.objects if t == starts[0] + pd.Timedelta(hours=24)]
+    comparison.param.update(start=starts[0], end=day[0] if day else list(comparison.param.end.objects)[-1])
+    comparison.run()
+    pn.panel(dashboard).get_root(Document())
+    hours = len(comparison.hours)
+    spent = [timed(lambda k=k: dashboard.selection.param.update(hour=k))[1] for k in range(1, hours)]
+    print(
+        f"hour change on the page ({hours} hours, {len(methods)} methods): median "
+        f"{statistics.median(spent) * 1000:.0f} ms, max {max(spent) * 1000:.0f} ms"
+    )
+
+
 def pan_zoom(repeats: int, projection: str = PLATE_CARREE) -> None:
     comparison = Comparison(cache=ResultCache(), region="Global", methods=["bicubic-linear"])
     comparison.end = comparison.start  # one hour is enough to render; each map is 721 x 1440 at 0.25 deg
@@ -137,9 +163,9 @@ def text(page, css: str) -> str:
     return " ".join(page.locator(css).all_inner_texts())
 
 
-def pages_at_once(count: int) -> None:
-    from playwright.sync_api import sync_playwright
-
+@contextlib.contextmanager
+def served_app():
+    """`panel serve app` on a free port, its URL while the block runs, and the server process."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -152,23 +178,90 @@ def pages_at_once(count: int) -> None:
         stderr=subprocess.DEVNULL,
         env={**os.environ, "BOKEH_RESOURCES": "server"},
     )
-    deadline = time.monotonic() + 120
-    while True:  # until the server listens
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("panel serve did not start") from None
-            time.sleep(0.3)
-    url = f"http://127.0.0.1:{port}/app"
-    regions = ["East Asia", "Europe", "Pacific (across 180)", "North America", "Africa", "South America"]
-    methods = ["nearest-nearest", "bicubic-pchip", "conservative-linear", "bilinear-linear", "bicubic-cubic"]
     try:
+        deadline = time.monotonic() + 120
+        while True:  # until the server listens
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.5).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("panel serve did not start") from None
+                time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}/app", server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def launch(playwright):
+    return playwright.chromium.launch(
+        executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+    )
+
+
+def profile_player(region: str) -> None:
+    """The browser's CPU while the hour player plays a demo region day (the page's default methods)."""
+    from playwright.sync_api import sync_playwright
+
+    with served_app() as (url, _), sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1600, "height": 1300})
+        page.goto(url, timeout=600_000)
+        wait_for(page, lambda: text(page, ".status-line p").startswith("Ran "), 600)
+        page.locator(".w-dataset select").select_option(
+            label="Demo world, simulation (synthetic input = coarsened synthetic truth)"
+        )
+        wait_for(page, lambda: "2024-03-01" in text(page, ".availability p"), 120)
+        page.locator(".w-region select").select_option(region)
+        page.wait_for_timeout(3000)  # the preview of the new region
+        before = text(page, ".status-line p")
+        page.locator(".run button").click(timeout=600_000)
+        wait_for(
+            page,
+            lambda: (
+                text(page, ".status-line p") not in (before, "") and "Ran " in text(page, ".status-line p")
+            ),
+            600,
+        )
+        page.wait_for_timeout(3000)
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Profiler.enable")
+        cdp.send("Profiler.setSamplingInterval", {"interval": 500})
+        cdp.send("Profiler.start")
+        labels = set()
+        page.locator(".hour-player button").nth(5).click()  # play
+        began = time.perf_counter()
+        while time.perf_counter() - began < 4.0:
+            labels.add(text(page, ".hour-label p"))
+            page.wait_for_timeout(40)
+        page.locator(".hour-player button").nth(4).click()  # pause
+        profile = cdp.send("Profiler.stop")["profile"]
+        browser.close()
+    nodes = {node["id"]: node["callFrame"] for node in profile["nodes"]}
+    samples = collections.Counter(nodes[i]["functionName"] or "(anonymous)" for i in profile["samples"])
+    total = sum(samples.values())
+    print(
+        f"hour player, demo {region}: {len(labels) - 1} new hours shown in 4 s; the browser's CPU by function:"
+    )
+    for name, count in samples.most_common(12):
+        print(f"  {100 * count / total:5.1f} %  {name}")
+
+
+def pages_at_once(count: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with served_app() as (url, server):
+        regions = ["East Asia", "Europe", "Pacific (across 180)", "North America", "Africa", "South America"]
+        methods = [
+            "nearest-nearest",
+            "bicubic-pchip",
+            "conservative-linear",
+            "bilinear-linear",
+            "bicubic-cubic",
+        ]
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
-            )
+            browser = launch(p)
 
             def usable_page():
                 page = browser.new_page(viewport={"width": 1200, "height": 900})
@@ -218,9 +311,6 @@ def pages_at_once(count: int) -> None:
         print(
             f"  server memory {start_mib:.0f} MiB before, {peak:.0f} MiB at most, {rss_mib(server.pid):.0f} MiB after closing"
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def main() -> None:
@@ -231,12 +321,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=12)
     parser.add_argument("--projection", action="append", help=f"map projection(s) (default {PLATE_CARREE!r})")
     parser.add_argument("--pages", type=int, default=0, help="browser pages running at once (0: skip)")
+    parser.add_argument(
+        "--profile-player", action="store_true", help="the browser's CPU while the hours play"
+    )
     args = parser.parse_args()
     run_region_day(args.methods.split(","), args.region, args.dataset)
+    hour_change(args.methods.split(","), args.region, args.dataset)
     for projection in args.projection or [PLATE_CARREE]:
         pan_zoom(args.repeats, projection)
     if args.pages:
         pages_at_once(args.pages)
+    if args.profile_player:
+        profile_player(args.region)
 
 
 if __name__ == "__main__":
