@@ -55,14 +55,19 @@ def timed(fn, *args):
     return out, time.perf_counter() - began
 
 
-def run_region_day(methods: list[str], region: str, dataset: str) -> None:
-    """One click-to-maps on the server: compute, scores, then the maps of a `MapGrid` already on a page
-    (its rebuild for the new fields), each timed; the run spans a day where the dataset has one."""
-    comparison = Comparison(cache=ResultCache(), methods=methods)
+def one_day(comparison: Comparison, dataset: str, region: str) -> Comparison:
+    """The comparison's request set to the first day of `dataset` (all of it if shorter) in `region`."""
     comparison.param.update(dataset=dataset, region=region)
     starts = list(comparison.param.start.objects)
     day = [t for t in comparison.param.end.objects if t == starts[0] + pd.Timedelta(hours=24)]
     comparison.param.update(start=starts[0], end=day[0] if day else list(comparison.param.end.objects)[-1])
+    return comparison
+
+
+def run_region_day(methods: list[str], region: str, dataset: str) -> None:
+    """One click-to-maps on the server: compute, scores, then the maps of a `MapGrid` already on a page
+    (its rebuild for the new fields), each timed; the run spans a day where the dataset has one."""
+    comparison = one_day(Comparison(cache=ResultCache(), methods=methods), dataset, region)
     maps = MapGrid(comparison=comparison)
     pn.Row(maps).get_root()
     request = comparison.current_request()
@@ -100,12 +105,8 @@ def run_region_day(methods: list[str], region: str, dataset: str) -> None:
 
 def hour_change(methods: list[str], region: str, dataset: str) -> None:
     """The server's work for one step of the hour player on a page showing a region-day run."""
-    dashboard = Dashboard(comparison=Comparison(cache=ResultCache(), methods=methods))
-    comparison = dashboard.comparison
-    comparison.param.update(dataset=dataset, region=region)
-    starts = list(comparison.param.start.objects)
-    day = [t for t in comparison.param.end.objects if t == starts[0] + pd.Timedelta(hours=24)]
-    comparison.param.update(start=starts[0], end=day[0] if day else list(comparison.param.end.objects)[-1])
+    comparison = one_day(Comparison(cache=ResultCache(), methods=methods), dataset, region)
+    dashboard = Dashboard(comparison=comparison)
     comparison.run()
     pn.panel(dashboard).get_root(Document())
     hours = len(comparison.hours)

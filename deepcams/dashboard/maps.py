@@ -412,8 +412,8 @@ class MapGrid(pn.viewable.Viewer):
 
     def _draw_lines_and_marker(self, colour: str, plot, element) -> None:
         """A hook: coastlines, borders and the tapped point's ring drawn as plain Bokeh glyphs on the map's
-        figure, once. As HoloViews overlays they tripled the cost of building the maps (0.4 s a map, most
-        of a click-to-maps), and a tap redrew all six; here a tap rewrites one small source a map."""
+        figure, once. As HoloViews overlays they made building the maps twice as slow (2.4 s for six,
+        docs/benchmarks.md), and a tap redrew all six; here a tap rewrites one small source a map."""
         figure = plot.state
         if "deepcams-lines" in figure.tags:
             return
