@@ -147,8 +147,11 @@ def pan_zoom(repeats: int, projection: str = PLATE_CARREE) -> None:
 
 
 def rss_mib(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
+    """Resident memory of the server and its worker processes (`--num-procs` forks them)."""
+    import psutil  # a dependency of distributed
+
+    server = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [server, *server.children(recursive=True)]) / 1024**2
 
 
 def wait_for(page, condition, timeout: float) -> float:
@@ -165,15 +168,26 @@ def text(page, css: str) -> str:
 
 
 @contextlib.contextmanager
-def served_app():
-    """`panel serve app` on a free port, its URL while the block runs, and the server process."""
+def served_app(num_procs: int = 1):
+    """`panel serve app` on a free port (forked into `num_procs` processes), its URL while the block runs,
+    and the server process."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     panel = Path(sys.executable).with_name("panel")
     root = Path(__file__).resolve().parents[1]
     server = subprocess.Popen(
-        [str(panel), "serve", "app", "--port", str(port), "--address", "127.0.0.1"],
+        [
+            str(panel),
+            "serve",
+            "app",
+            "--port",
+            str(port),
+            "--address",
+            "127.0.0.1",
+            "--num-procs",
+            str(num_procs),
+        ],
         cwd=root,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -249,10 +263,10 @@ def profile_player(region: str) -> None:
         print(f"  {100 * count / total:5.1f} %  {name}")
 
 
-def pages_at_once(count: int) -> None:
+def pages_at_once(count: int, num_procs: int = 1) -> None:
     from playwright.sync_api import sync_playwright
 
-    with served_app() as (url, server):
+    with served_app(num_procs) as (url, server):
         regions = ["East Asia", "Europe", "Pacific (across 180)", "North America", "Africa", "South America"]
         methods = [
             "nearest-nearest",
@@ -305,7 +319,10 @@ def pages_at_once(count: int) -> None:
                 page.close()
             time.sleep(45)  # sessions end once their pages have gone ~15-30 s (bokeh's unused-session check)
             browser.close()
-        print(f"{count} pages, each a region-day run at once (two run at a time, the others wait in line):")
+        print(
+            f"{count} pages, each a region-day run at once (two run at a time per server process, "
+            f"{num_procs} process(es); the others wait in line):"
+        )
         print(
             f"  all complete in {runs_s:.1f} s; meanwhile a new page usable in {new_page_s:.1f} s, a tap on an idle page answered in {tap_s:.2f} s"
         )
@@ -322,6 +339,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=12)
     parser.add_argument("--projection", action="append", help=f"map projection(s) (default {PLATE_CARREE!r})")
     parser.add_argument("--pages", type=int, default=0, help="browser pages running at once (0: skip)")
+    parser.add_argument("--num-procs", type=int, default=1, help="server processes for --pages (panel serve)")
     parser.add_argument(
         "--profile-player", action="store_true", help="the browser's CPU while the hours play"
     )
@@ -331,7 +349,7 @@ def main() -> None:
     for projection in args.projection or [PLATE_CARREE]:
         pan_zoom(args.repeats, projection)
     if args.pages:
-        pages_at_once(args.pages)
+        pages_at_once(args.pages, args.num_procs)
     if args.profile_player:
         profile_player(args.region)
 
