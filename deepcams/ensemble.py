@@ -16,7 +16,7 @@ from scipy.stats import norm
 
 from deepcams.calibration import RAW, Calibration
 from deepcams.errors import DeepcamsError
-from deepcams.io.conventions import INPUT_TIME, INPUT_TIME_ATTRS, PM25_ATTRS
+from deepcams.io.conventions import PM25_ATTRS
 
 QUANTILES = (0.05, 0.95)  # the product's default quantiles
 
@@ -37,22 +37,19 @@ def summarize_members(
     quantiles=QUANTILES,
     calibration: Calibration = RAW,
     keep_members: bool = False,
-    at_input=False,
 ) -> xr.Dataset:
     """Mean (`pm25`), spread (`pm25_spread`), quantiles (`pm25_quantile`) and optionally the members
     (`pm25_member`) of a (realization, time, lat, lon) field.
 
-    The spread is `calibration.sigma` of the members' standard deviation (ddof 1) and mean, with its
-    input-hour factors at the times where `at_input` (one flag a time, or one for all) is true; the flags
-    are kept as the coordinate `input_time`. A pixel missing in any member is missing in every variable.
+    The spread is `calibration.sigma` of the members' standard deviation (ddof 1) and mean. A pixel
+    missing in any member is missing in every variable.
     """
     if members.sizes.get("realization", 0) < 2:
         raise DeepcamsError("an ensemble needs at least 2 members")
     quantiles = check_quantiles(quantiles)
     values = members.values
     mean = values.mean(axis=0, dtype="float64")
-    at_input = np.broadcast_to(np.asarray(at_input, dtype=bool), (members.sizes["time"],))
-    spread = calibration.sigma(values.std(axis=0, ddof=1, dtype="float64"), mean, at_input[:, None, None])
+    spread = calibration.sigma(values.std(axis=0, ddof=1, dtype="float64"), mean)
     z = norm.ppf(np.asarray(quantiles))[:, None, None, None]
     bounds = np.maximum(mean[None] + z * spread[None], 0.0)
     dims = ("time", "lat", "lon")
@@ -68,7 +65,8 @@ def summarize_members(
                     "long_name": "standard deviation of PM2.5: the members' spread, calibrated",
                     "units": PM25_ATTRS["units"],
                     **cell("standard_deviation"),
-                    **calibration.attrs(),
+                    "spread_scale": calibration.spread_scale,
+                    "mean_scale": calibration.mean_scale,
                 },
             ),
             "pm25_quantile": (
@@ -83,7 +81,6 @@ def summarize_members(
         coords={
             **coords,
             "quantile": ("quantile", np.asarray(quantiles), {"long_name": "probability", "units": "1"}),
-            INPUT_TIME: ("time", at_input.astype("int8"), INPUT_TIME_ATTRS),
         },
     )
     if keep_members:

@@ -15,7 +15,7 @@ from scipy.ndimage import gaussian_filter
 from deepcams.calibration import RAW, SIGMA_FLOOR, Calibration
 from deepcams.errors import DeepcamsError
 from deepcams.grids import BBox, area_weights, grid_of, select_region, wrap_lon
-from deepcams.io.conventions import INPUT_TIME, check_canonical
+from deepcams.io.conventions import check_canonical
 
 METRICS = ("rmse", "mae", "bias", "r", "ssim", "psnr")
 # better direction of each metric, for highlighting the best method
@@ -179,13 +179,10 @@ def probabilistic_scores(
     }
 
 
-def ensemble_scores(
-    members: np.ndarray, truth: np.ndarray, calibration: Calibration = RAW, at_input=False
-) -> dict:
-    """Scores of an ensemble's members (N, time, ...) against `truth` (time, ...), over the pixels finite in
-    the truth and every member: MAE and RMSE of the mean; CRPS of the product's normal distribution (the
-    spread through `calibration`, as `pm25_spread`; `at_input`, one flag a time or one for all, says where
-    its input-hour factors apply) and the members' own CRPS (`scoringrules.crps_ensemble`, fair estimator);
+def ensemble_scores(members: np.ndarray, truth: np.ndarray, calibration: Calibration = RAW) -> dict:
+    """Scores of an ensemble's members (N, ...) against `truth` (...), over the pixels finite in the truth
+    and every member: MAE and RMSE of the mean; CRPS of the product's normal distribution (the spread
+    through `calibration`, as `pm25_spread`) and the members' own CRPS (`scoringrules.crps_ensemble`, fair estimator);
     the spread-skill ratio of the product (sqrt(mean spread^2) / RMSE) and of the raw members with the
     finite-size correction sqrt((N + 1) / N) (Fortin et al. 2014); and the rank histogram of the truth
     among the members (N + 1 counts; ties split at random, seeded)."""
@@ -193,17 +190,15 @@ def ensemble_scores(
 
     ens = np.moveaxis(np.asarray(members, dtype="float64"), 0, -1)
     obs = np.asarray(truth, dtype="float64")
-    flags = np.asarray(at_input, dtype=bool)
-    flags = np.broadcast_to(flags.reshape(flags.shape + (1,) * (obs.ndim - flags.ndim)), obs.shape)
     valid = np.isfinite(obs) & np.isfinite(ens).all(axis=-1)
-    obs, ens, flags = obs[valid], ens[valid], flags[valid]
+    obs, ens = obs[valid], ens[valid]
     size = ens.shape[-1]
     if obs.size == 0:
         raise DeepcamsError("no pixel where the truth and every member are finite")
     below, ties = (ens < obs[:, None]).sum(axis=1), (ens == obs[:, None]).sum(axis=1)
     ranks = below + np.floor(np.random.default_rng(0).random(obs.size) * (ties + 1)).astype(int)
     mean, sigma = ens.mean(axis=1), ens.std(axis=1, ddof=1)
-    calibrated = calibration.sigma(sigma, mean, flags)
+    calibrated = calibration.sigma(sigma, mean)
     error = mean - obs
     rmse = float(np.sqrt(np.mean(error**2)))
     root_mean_square = lambda values: float(np.sqrt(np.mean(values**2)))  # noqa: E731
@@ -231,8 +226,10 @@ def member_scores(pred: xr.Dataset, truth: xr.Dataset, *, bbox: BBox | str | Non
         for k in range(pred.sizes["realization"])
     ]
     members = np.stack([p.values for p, _ in fields])
-    at_input = pred[INPUT_TIME].sel(time=fields[0][0]["time"]).values.astype(bool)
-    return ensemble_scores(members, fields[0][1].values, Calibration.from_attrs(pred.attrs), at_input)
+    calibration = Calibration(
+        float(pred.attrs.get("spread_scale", 1.0)), float(pred.attrs.get("mean_scale", 0.0))
+    )
+    return ensemble_scores(members, fields[0][1].values, calibration)
 
 
 def compare(

@@ -248,8 +248,7 @@ def _downscale_ensemble(
     stacked = xr.concat([r["pm25"] for r in runs], dim="realization").assign_coords(
         realization=np.arange(size)
     )
-    at_input = np.isin(stacked["time"].values, cams["time"].values)
-    out = summarize_members(stacked, quantiles, calibrated, keep_members, at_input)
+    out = summarize_members(stacked, quantiles, calibrated, keep_members)
     attrs = {
         **runs[0].attrs,
         **product_attrs(
@@ -261,7 +260,8 @@ def _downscale_ensemble(
             np.mean([r.attrs["conservation_relative_correction"] for r in runs])
         )
     attrs.update(
-        **calibrated.attrs(),
+        spread_scale=calibrated.spread_scale,
+        mean_scale=calibrated.mean_scale,
         spread_calibration=f"{calibrated.describe()}, fitted on {calibrated.fitted_on}",
         history=f"{cams.attrs.get('history', '')}\ndeepcams.downscale method={method.name} size={size}".strip(),
     )

@@ -7,7 +7,6 @@ import argparse
 import numpy as np
 import pandas as pd
 
-from deepcams.calibration import Calibration
 from deepcams.cli.options import add_input_options, open_inputs, plural
 from deepcams.grids import grid_of
 from deepcams.io.readers import expand_paths
@@ -59,7 +58,8 @@ def describe(ds, files) -> None:
         kept = "members kept" if "pm25_member" in ds else "members not kept"
         print(
             f"ensemble:  {ds.attrs.get('ensemble_size', '?')} members; pm25 is their mean, pm25_spread the spread "
-            f"(calibrated: {Calibration.from_attrs(ds.attrs).describe()}), quantiles {quantiles}; {kept}"
+            f"(calibrated: hypot({float(ds.attrs.get('spread_scale', 1.0)):.3g} x spread, "
+            f"{float(ds.attrs.get('mean_scale', 0.0)):.3g} x mean)), quantiles {quantiles}; {kept}"
         )
     for key in ("time_alignment", "time_note", "attribution"):
         if key in ds.attrs:

@@ -22,12 +22,6 @@ PM25_ATTRS = {
     "long_name": "PM2.5 mass concentration",
     "units": UNITS,
 }
-INPUT_TIME = "input_time"  # the coordinate flagging the times where the input has a frame
-INPUT_TIME_ATTRS = {
-    "long_name": "whether the input has a frame at this time (else the time is interpolated)",
-    "flag_values": np.array([0, 1], dtype="int8"),
-    "flag_meanings": "interpolated input",
-}
 TIME_ENCODING = {
     "units": "hours since 2000-01-01 00:00:00",
     "calendar": "proleptic_gregorian",
