@@ -2,6 +2,7 @@
 
     python benchmarks/bench_dashboard.py [--methods bicubic-linear,deepcams] [--region Europe]
         [--dataset demo-simulation] [--projection "Robinson (global)"] [--pages 8] [--profile-player]
+        [--served-runs "Europe,East Asia"]
 
 1. Run: `Comparison.compute` + `outcome` (downscale each method, cut input and truth, score) for one day
    of the dataset (the demo world in simulation mode by default) in a preset region, from a cold cache, as
@@ -19,6 +20,8 @@
 5. `--profile-player` (Chromium and Playwright): a page of the served app runs the same region day, then
    plays its hours for 4 s under Chrome's sampling CPU profiler (Playwright's CDP session): hours shown,
    and the functions where the browser spent its time.
+6. `--served-runs Europe,East Asia` (Chromium and Playwright): click to maps as a user sees it, a served
+   page running a demo day in each region in turn.
 The browser-side figures (first map after the page opens, runs seen in the page) come from
 tests/test_app_browser.py, which writes tests/artifacts/browser-timings.json.
 """
@@ -263,6 +266,39 @@ def profile_player(region: str) -> None:
         print(f"  {100 * count / total:5.1f} %  {name}")
 
 
+def served_runs(regions: list[str]) -> None:
+    """Click to maps in the browser: a served page (its default methods, deepcams and bicubic-linear) runs
+    a demo (simulation) day in each region in turn; the time from the Run click until the page's status
+    line says the run is shown, beside the time the server reports for its part of it."""
+    from playwright.sync_api import sync_playwright
+
+    with served_app() as (url, _), sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(url, timeout=600_000)
+        wait_for(page, lambda: text(page, ".status-line p").startswith("Ran "), 600)
+        page.locator(".w-dataset select").select_option(
+            label="Demo world, simulation (synthetic input = coarsened synthetic truth)"
+        )
+        wait_for(page, lambda: "2024-03-01" in text(page, ".availability p"), 120)
+        print("click to maps in the browser (served page, demo simulation day, deepcams + bicubic-linear):")
+
+        def status() -> str:
+            return text(page, ".status-line p")
+
+        for region in regions:
+            page.locator(".w-region select").select_option(region)
+            page.wait_for_timeout(3000)  # the new region's preview
+            before = status()
+            began = time.perf_counter()
+            page.locator(".run button").click(timeout=600_000)
+            wait_for(
+                page, lambda before=before: status() not in (before, "") and status().startswith("Ran "), 600
+            )
+            print(f"  {region}: {time.perf_counter() - began:.2f} s ({status()})")
+        browser.close()
+
+
 def pages_at_once(count: int, num_procs: int = 1) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -343,6 +379,10 @@ def main() -> None:
     parser.add_argument(
         "--profile-player", action="store_true", help="the browser's CPU while the hours play"
     )
+    parser.add_argument(
+        "--served-runs",
+        help="comma-separated regions: click to maps in a served page (Chromium and Playwright)",
+    )
     args = parser.parse_args()
     run_region_day(args.methods.split(","), args.region, args.dataset)
     hour_change(args.methods.split(","), args.region, args.dataset)
@@ -352,6 +392,8 @@ def main() -> None:
         pages_at_once(args.pages, args.num_procs)
     if args.profile_player:
         profile_player(args.region)
+    if args.served_runs:
+        served_runs(args.served_runs.split(","))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import os
 import threading
 import time
 import tracemalloc
+import weakref
 
 import bokeh.plotting
 import numpy as np
@@ -526,3 +527,32 @@ def test_a_closed_page_cancels_its_run_and_shows_nothing_more():
     done = len(steps)
     time.sleep(1.0)
     assert len(steps) == done < 10  # the worker stopped at its next step
+
+
+def test_the_first_page_freezes_the_startup_objects_and_runs_still_free_theirs(monkeypatch):
+    """`gc.freeze` before the first page: a run's full collection skips the libraries' objects, and what
+    is made later (a page, a run's cycles) is still collected."""
+    from deepcams.dashboard import app as app_module
+    from deepcams.dashboard import runs as runs_module
+
+    gc.unfreeze()
+    monkeypatch.setattr(runs_module, "_FROZEN", False)
+    try:
+        app_module.page(parse_app_args([]))
+        frozen = gc.get_freeze_count()
+        assert frozen > 10_000  # numpy, xarray, torch, bokeh, panel, holoviews: far more than this
+        app_module.page(parse_app_args([]))
+        assert gc.get_freeze_count() <= frozen  # once a process: later pages stay collectable
+
+        class Node:
+            pass
+
+        cycle = Node()
+        cycle.self, cycle.data = cycle, np.ones(1000)
+        freed = []
+        weakref.finalize(cycle, freed.append, True)
+        del cycle
+        runs_module.release_memory()
+        assert freed == [True]
+    finally:
+        gc.unfreeze()

@@ -12,6 +12,7 @@ import panel as pn
 
 from deepcams.dashboard.comparison import prepare_in_background
 from deepcams.dashboard.dashboard import Dashboard
+from deepcams.dashboard.runs import freeze_startup_objects
 from deepcams.sources import AppOptions
 
 TITLE = "deepcams: CAMS PM2.5 downscaled to 0.25 deg hourly"
@@ -27,6 +28,7 @@ def page(options: AppOptions) -> pn.template.BootstrapTemplate:
     closes (its session ends), its run is cancelled.
     """
     pn.extension(notifications=True, sizing_mode="stretch_width")
+    freeze_startup_objects()  # before the first page: its objects stay collectable
     # no preview maps: the opening run replaces them within seconds, and drawing them delays the page
     dashboard = Dashboard(roots=options.roots, stations=options.stations, preview=False)
 

@@ -333,7 +333,9 @@ class Dashboard(pn.viewable.Viewer):
     def _show(self, request, results, fields, began: float) -> None:
         """The rest of the run: maps, series and exports."""
         try:
-            self.comparison.publish_fields(request, fields)
+            # one model-graph walk of the page for all the views the run replaces, not one a view
+            with pn.io.hold(freeze=True):
+                self.comparison.publish_fields(request, fields)
             self.export_method_options(list(results))
             self.status_line.object = (
                 f"Ran {', '.join(results)} on {request.bbox} in {time.perf_counter() - began:.1f} s"

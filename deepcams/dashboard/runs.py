@@ -73,6 +73,20 @@ except OSError:
     _LIBC = None
 
 
+def freeze_startup_objects() -> None:
+    """Take every object alive now (the imported libraries, once per process) out of the collector's
+    sight (`gc.freeze`): each run's full collection then walks only what was made since. A served page's
+    run spent 0.3-0.5 s in `release_memory` without it, 0.04-0.14 s with it (docs/benchmarks.md)."""
+    global _FROZEN
+    if not _FROZEN:
+        gc.collect()  # garbage frozen now would never be collected
+        gc.freeze()
+        _FROZEN = True
+
+
+_FROZEN = False
+
+
 def release_memory() -> None:
     """Collect what a run left and hand glibc's free heap back to the system (its arenas keep freed
     memory of large runs otherwise, and the server's RSS never comes down)."""
