@@ -178,3 +178,39 @@ def test_truth_keeps_its_place_with_three_methods():
     maps = MapGrid(comparison=c)
     assert [p.field for p in maps.panels()][:2] == ["CAMS input", TRUTH]
     assert maps.title(maps.panels()[0]) == "coarsened GEOS-CF input"
+
+
+def test_maps_laid_out_as_the_last_go_into_the_figures_on_the_page():
+    """Previews of one region, then another (the same maps: input and truth): the page keeps its figures,
+    and they now hold what new ones would (pixels, corners, ranges, frame, colours, titles, coastlines,
+    longitude labels); a run (more maps) and a new colormap build new figures."""
+    comparison = make(dataset="demo-simulation", region="Europe", methods=["bicubic-linear"])
+    maps = MapGrid(comparison=comparison)
+    root = pn.Row(maps).get_root(Document())
+    figures = list(root.select({"type": Plot}))
+    assert len(figures) == 2  # the preview: input and truth
+    comparison.region = "Pacific (across 180)"
+    assert list(root.select({"type": Plot})) == figures  # the same Bokeh models, written in place
+    fresh = MapGrid(comparison=comparison)
+    pn.Row(fresh).get_root(Document())
+    assert maps.panels() == fresh.panels()
+    for panel in maps.panels():
+        kept, built = maps._fixed[panel].plots[0], fresh._fixed[panel].plots[0]
+        old, new = kept.handles["source"].data, built.handles["source"].data
+        np.testing.assert_array_equal(old["image"][0], new["image"][0])
+        for key in ("x", "y", "dw", "dh"):
+            assert old[key][0] == pytest.approx(new[key][0], abs=1e-9), key
+        for name in ("low", "high"):
+            assert getattr(kept.handles["color_mapper"], name) == getattr(built.handles["color_mapper"], name)
+        a, b = kept.state, built.state
+        assert a.title.text == b.title.text and a.frame_height == b.frame_height
+        assert (a.x_range.start, a.x_range.end, a.y_range.start, a.y_range.end) == pytest.approx(
+            (b.x_range.start, b.x_range.end, b.y_range.start, b.y_range.end)
+        )
+        assert a.xaxis[0].formatter.code == b.xaxis[0].formatter.code
+    np.testing.assert_array_equal(maps._line_sources[0].data["x"], fresh._line_sources[0].data["x"])
+    comparison.run()
+    assert len(list(root.select({"type": Plot}))) > 2
+    figures = list(root.select({"type": Plot}))
+    maps.cmap = "viridis"
+    assert not set(root.select({"type": Plot})) & set(figures)

@@ -172,6 +172,8 @@ class MapGrid(pn.viewable.Viewer):
         self._resamplers: dict[tuple, Resampler] = {}  # per field axes, for projected views
         self._lines = np.empty((0, 2))  # coastlines and borders in the plane's x, y (NaN between lines)
         self._marker_sources: list[ColumnDataSource] = []  # the tapped point's ring, one source a figure
+        self._line_sources: list[ColumnDataSource] = []  # the coastlines and borders, one source a figure
+        self._layout: tuple | None = None  # what the figures on the page are made of (`_layout_of`)
         self._hours_changed()
         self._rebuild()
 
@@ -304,25 +306,23 @@ class MapGrid(pn.viewable.Viewer):
 
     @param.depends("comparison.fields", "log_scale", "cmap", "differences", "projection", watch=True)
     def _rebuild(self) -> None:
-        """Build the layout of maps for the current fields (a new run, colour, difference or projection)."""
+        """Build the layout of maps for the current fields (a new run, colour, difference or projection);
+        a run whose maps are laid out as the last one's goes into the figures already on the page."""
         self.selection.param.update(x_range=None, y_range=None)  # new figures start at the whole region
         fields = self.comparison.fields
         if not fields:
             self._pane.object = None
+            self._layout = None
             return
         extent = self.extent()
+        panels = self.panels()
+        layout = self._layout_of(panels)
+        if layout is not None and layout == self._layout and self._refill(panels, extent):
+            return
+        self._layout = layout
         self.crs = make_crs(self.projection, *extent)
-        scale = "110m" if extent[2] - extent[0] > 100 or not self._plate() else "50m"
-        box = (extent[0], extent[2], extent[1], extent[3])
-        # coastlines and borders as one plain path in the plane's coordinates: one glyph per map, nothing
-        # for GeoViews to project or split on each render (`plane_lines`)
-        paths = [coastlines.lines("coastline", scale, *box), coastlines.lines("borders", scale, *box)]
-        if self._plate():  # the lines follow the fields' own longitudes (coastlines.lines shifts them)
-            paths = [np.column_stack([p[:, 0] - self._central(), p[:, 1]]) for p in paths]
-        else:
-            paths = [plane_lines(self.crs, p) for p in paths]
-        self._lines = np.concatenate([paths[0], [[np.nan, np.nan]], paths[1]])
-        self._marker_sources = []
+        self._lines = self._plane_lines(extent)
+        self._marker_sources, self._line_sources = [], []
         (x0, x1), (y0, y1) = self._plane_extent(extent)
         aspect = max(min((x1 - x0) / max(y1 - y0, 1e-6), 3.0), 0.5)
         axes = (
@@ -350,7 +350,6 @@ class MapGrid(pn.viewable.Viewer):
             backend_opts={"plot.output_backend": "canvas"},
             **axes,
         )
-        panels = self.panels()
         limit = self.diff_limit() if any(panel.difference for panel in panels) else 1.0
         colours = {  # by `panel.difference`
             False: dict(
@@ -395,6 +394,84 @@ class MapGrid(pn.viewable.Viewer):
                 maps.append(image)
         self._pane.object = hv.Layout(maps).cols(3).opts(shared_axes=True)
 
+    def _plane_lines(self, extent) -> np.ndarray:
+        """Coastlines and borders of the region as one NaN-separated path in the plane's coordinates: one
+        glyph per map, nothing for GeoViews to project or split on each render (`plane_lines`)."""
+        scale = "110m" if extent[2] - extent[0] > 100 or not self._plate() else "50m"
+        box = (extent[0], extent[2], extent[1], extent[3])
+        paths = [coastlines.lines("coastline", scale, *box), coastlines.lines("borders", scale, *box)]
+        if self._plate():  # the lines follow the fields' own longitudes (coastlines.lines shifts them)
+            paths = [np.column_stack([p[:, 0] - self._central(), p[:, 1]]) for p in paths]
+        else:
+            paths = [plane_lines(self.crs, p) for p in paths]
+        return np.concatenate([paths[0], [[np.nan, np.nan]], paths[1]])
+
+    def _layout_of(self, panels: list[MapPanel]) -> tuple | None:
+        """What the maps' figures are made of beyond their pixels, ranges and titles; None where a new run
+        always gets new figures (a rasterized or reprojected map, stations on the maps)."""
+        fields = self.comparison.fields
+        small = all(
+            2 <= fields[p.field].sizes["lon"] and 2 <= fields[p.field].sizes["lat"]
+            and fields[p.field].sizes["lon"] * fields[p.field].sizes["lat"] <= RASTERIZE_ABOVE
+            for p in panels
+        )  # fmt: skip
+        scores = self.comparison.station_scores
+        if not (self._plate() and small and (scores is None or scores.empty)):
+            return None
+        return (tuple(panels), self.cmap, self.log_scale, self.width)
+
+    def _refill(self, panels: list[MapPanel], extent) -> bool:
+        """A new run's fields written into the figures on the page: pixels, ranges, frame height, colour
+        ranges, titles, coastlines and longitude labels. Building six new HoloViews plots instead cost the
+        server about 1 s a run and the browser as long again to lay them out (docs/benchmarks.md). False
+        (nothing changed) while the figures are not drawn on any page yet."""
+        plots = {panel: self._fixed[panel].plots for panel in panels if panel in self._fixed}
+        if len(plots) != len(panels) or not all(plots.values()):
+            return False
+        self.crs = make_crs(self.projection, *extent)
+        self._lines = self._plane_lines(extent)
+        (x0, x1), (y0, y1) = self._plane_extent(extent)
+        aspect = max(min((x1 - x0) / max(y1 - y0, 1e-6), 3.0), 0.5)
+        clim = self.clim()
+        limit = self.diff_limit() if any(panel.difference for panel in panels) else 1.0
+        hour = self.selection.time(self.comparison.hours)
+        code = lon_formatter(self._central()).code
+        lines = {"x": self._lines[:, 0], "y": self._lines[:, 1]}
+        writes = []  # (plot, its source's data, colour range, title), written together below
+        for panel in panels:
+            x, y, values = self._plate_values(panel)
+            fixed = self._fixed[panel] = FixedMap(values, flip=bool(y[0] > y[-1]), plots=plots[panel])
+            frame = values(hour)
+            dx, dy = abs(x[-1] - x[0]) / (x.size - 1), abs(y[-1] - y[0]) / (y.size - 1)
+            data = {  # the image's lower-left corner and size, as HoloViews draws a gridded image
+                "image": [frame[::-1] if fixed.flip else frame],
+                "x": [float(min(x[0], x[-1])) - dx / 2],
+                "y": [float(min(y[0], y[-1])) - dy / 2],
+                "dw": [float(abs(x[-1] - x[0])) + dx],
+                "dh": [float(abs(y[-1] - y[0])) + dy],
+            }
+            low, high = (-limit, limit) if panel.difference else clim
+            writes += [(plot, data, low, high, self.title(panel)) for plot in fixed.plots]
+        sources = list(self._line_sources)
+
+        def write() -> None:
+            for plot, data, low, high, title in writes:
+                figure = plot.state
+                plot.handles["source"].data = data
+                plot.handles["color_mapper"].update(low=low, high=high)
+                figure.title.text = title
+                figure.frame_height = int(self.width / aspect)
+                figure.x_range.update(start=x0, end=x1)
+                figure.y_range.update(start=y0, end=y1)
+                for axis in figure.xaxis:
+                    axis.formatter.code = code
+            for source in sources:
+                source.data = dict(lines)
+
+        change_models([plot.state for plot, *_ in writes], write)
+        self._mark_point()
+        return True
+
     def _plane_extent(self, extent) -> tuple[tuple[float, float], tuple[float, float]]:
         """The region's x and y ranges in the maps' plane."""
         if self._plate():
@@ -420,7 +497,8 @@ class MapGrid(pn.viewable.Viewer):
         figure.tags = [*figure.tags, "deepcams-lines"]
         for grid in figure.grid:  # never drawn on a map, but Bokeh looks up its styles at every repaint
             grid.visible = False
-        figure.line(x=self._lines[:, 0], y=self._lines[:, 1], line_color=colour, line_width=0.7)
+        lines = figure.line(x=self._lines[:, 0], y=self._lines[:, 1], line_color=colour, line_width=0.7)
+        self._line_sources.append(lines.data_source)
         ring = ColumnDataSource(self.marker_data(self.selection.point))
         figure.scatter(
             "x", "y", source=ring, marker="circle", size=14, fill_alpha=0, line_color="cyan", line_width=2.5
@@ -469,16 +547,18 @@ class MapGrid(pn.viewable.Viewer):
             )
         return out
 
+    def _plate_values(self, panel: MapPanel):
+        """A plate carrée map's x and y (the field's longitudes shifted to the plane's x, its latitudes) and
+        its values at an hour."""
+        field = self.comparison.fields[panel.field]
+        return self._plate_x(field["lon"].values), field["lat"].values, partial(self.frame, panel)
+
     def _dynamic(self, panel: MapPanel):
         field = self.comparison.fields[panel.field]
         vdim = "difference" if panel.difference else "pm25"
         crs = self.crs
-        if self._plate():  # the field as it is, its longitudes shifted to the plane's x
-            x = self._plate_x(field["lon"].values)
-            y = field["lat"].values
-
-            def values(hour: pd.Timestamp) -> np.ndarray:
-                return self.frame(panel, hour)
+        if self._plate():  # the field as it is
+            x, y, values = self._plate_values(panel)
         else:  # resampled onto the projected plane once per hour
             raster = self._raster(field)
             x, y = raster.x, raster.y
