@@ -15,12 +15,14 @@
    wait in line): time until all complete, how soon a new page is usable and a tap on an idle page (its
    opening run done) answered meanwhile, and the server's memory before, at its peak and after the pages
    close (a load test: not in the test suite).
-4. Hour change: the run's `Dashboard` (maps, series, ensemble card) rendered to a Bokeh document, then
+4. Preview: a region change before any run, its input and truth maps written into the figures on the
+   page, and (for comparison) with new figures each time.
+5. Hour change: the run's `Dashboard` (maps, series, ensemble card) rendered to a Bokeh document, then
    each hour of the day selected in turn, as the hour player does: the server's time per hour.
-5. `--profile-player` (Chromium and Playwright): a page of the served app runs the same region day, then
+6. `--profile-player` (Chromium and Playwright): a page of the served app runs the same region day, then
    plays its hours for 4 s under Chrome's sampling CPU profiler (Playwright's CDP session): hours shown,
    and the functions where the browser spent its time.
-6. `--served-runs Europe,East Asia` (Chromium and Playwright): click to maps as a user sees it, a served
+7. `--served-runs Europe,East Asia` (Chromium and Playwright): click to maps as a user sees it, a served
    page running a demo day in each region in turn.
 The browser-side figures (first map after the page opens, runs seen in the page) come from
 tests/test_app_browser.py, which writes tests/artifacts/browser-timings.json.
@@ -118,6 +120,25 @@ def hour_change(methods: list[str], region: str, dataset: str) -> None:
         f"hour change on the page ({hours} hours, {len(methods)} methods): median "
         f"{statistics.median(spent) * 1000:.0f} ms, max {max(spent) * 1000:.0f} ms"
     )
+
+
+def preview_changes(dataset: str) -> None:
+    """The server's work for a region change before any run (the preview's input and truth maps), six
+    regions in turn: into the figures on the page, and with new figures each time for comparison."""
+    regions = ["East Asia", "North America", "Europe", "South America", "Africa", "East Asia"]
+    for refilled in (True, False):
+        comparison = Comparison(
+            cache=ResultCache(), dataset=dataset, region="Europe", methods=["bicubic-linear"]
+        )
+        maps = MapGrid(comparison=comparison)
+        pn.Row(maps).get_root(Document())
+        if not refilled:
+            maps._refill = lambda *args: False  # as before maps went into the figures on the page
+        spent = [timed(comparison.param.update, {"region": r})[1] for r in regions]
+        print(
+            f"region change's preview, {'into the figures on the page' if refilled else 'new figures'}: "
+            f"{min(spent):.2f}-{max(spent):.2f} s ({len(regions)} regions)"
+        )
 
 
 def pan_zoom(repeats: int, projection: str = PLATE_CARREE) -> None:
@@ -386,6 +407,7 @@ def main() -> None:
     args = parser.parse_args()
     run_region_day(args.methods.split(","), args.region, args.dataset)
     hour_change(args.methods.split(","), args.region, args.dataset)
+    preview_changes(args.dataset)
     for projection in args.projection or [PLATE_CARREE]:
         pan_zoom(args.repeats, projection)
     if args.pages:
