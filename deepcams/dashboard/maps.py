@@ -324,7 +324,7 @@ class MapGrid(pn.viewable.Viewer):
         self._lines = self._plane_lines(extent)
         self._marker_sources, self._line_sources = [], []
         (x0, x1), (y0, y1) = self._plane_extent(extent)
-        aspect = max(min((x1 - x0) / max(y1 - y0, 1e-6), 3.0), 0.5)
+        height = self._frame_height(x1 - x0, y1 - y0)
         axes = (
             dict(
                 xformatter=lon_formatter(self.crs.proj4_params.get("lon_0", 0.0)),
@@ -337,7 +337,7 @@ class MapGrid(pn.viewable.Viewer):
         )
         common = dict(  # width and height both set: Bokeh's fixed sizing needs them (no W-1005 warning)
             frame_width=self.width,
-            frame_height=int(self.width / aspect),
+            frame_height=height,
             tools=["tap"],
             colorbar=True,
             active_tools=["pan", "wheel_zoom"],
@@ -431,7 +431,7 @@ class MapGrid(pn.viewable.Viewer):
         self.crs = make_crs(self.projection, *extent)
         self._lines = self._plane_lines(extent)
         (x0, x1), (y0, y1) = self._plane_extent(extent)
-        aspect = max(min((x1 - x0) / max(y1 - y0, 1e-6), 3.0), 0.5)
+        height = self._frame_height(x1 - x0, y1 - y0)
         clim = self.clim()
         limit = self.diff_limit() if any(panel.difference for panel in panels) else 1.0
         hour = self.selection.time(self.comparison.hours)
@@ -460,7 +460,7 @@ class MapGrid(pn.viewable.Viewer):
                 plot.handles["source"].data = data
                 plot.handles["color_mapper"].update(low=low, high=high)
                 figure.title.text = title
-                figure.frame_height = int(self.width / aspect)
+                figure.frame_height = height
                 figure.x_range.update(start=x0, end=x1)
                 figure.y_range.update(start=y0, end=y1)
                 for axis in figure.xaxis:
@@ -471,6 +471,10 @@ class MapGrid(pn.viewable.Viewer):
         change_models([plot.state for plot, *_ in writes], write)
         self._mark_point()
         return True
+
+    def _frame_height(self, width: float, height: float) -> int:
+        """A map's frame height in pixels for a region `width` x `height` in the plane (aspect 0.5 .. 3)."""
+        return int(self.width / max(min(width / max(height, 1e-6), 3.0), 0.5))
 
     def _plane_extent(self, extent) -> tuple[tuple[float, float], tuple[float, float]]:
         """The region's x and y ranges in the maps' plane."""
