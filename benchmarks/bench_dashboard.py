@@ -239,30 +239,42 @@ def launch(playwright):
     )
 
 
+def demo_page(browser, url: str, width: int, height: int):
+    """A served page, its opening run done, switched to the demo world in simulation mode."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(url, timeout=600_000)
+    wait_for(page, lambda: text(page, ".status-line p").startswith("Ran "), 600)
+    page.locator(".w-dataset select").select_option(
+        label="Demo world, simulation (synthetic input = coarsened synthetic truth)"
+    )
+    wait_for(page, lambda: "2024-03-01" in text(page, ".availability p"), 120)
+    return page
+
+
+def run_in_region(page, region: str) -> float:
+    """Choose `region`, let its preview settle, click Run: seconds until the status line says it ran."""
+    page.locator(".w-region select").select_option(region)
+    page.wait_for_timeout(3000)  # the preview of the new region
+    before = text(page, ".status-line p")
+    began = time.perf_counter()
+    page.locator(".run button").click(timeout=600_000)
+
+    def shown() -> bool:
+        status = text(page, ".status-line p")
+        return status not in (before, "") and status.startswith("Ran ")
+
+    wait_for(page, shown, 600)
+    return time.perf_counter() - began
+
+
 def profile_player(region: str) -> None:
     """The browser's CPU while the hour player plays a demo region day (the page's default methods)."""
     from playwright.sync_api import sync_playwright
 
     with served_app() as (url, _), sync_playwright() as p:
         browser = launch(p)
-        page = browser.new_page(viewport={"width": 1600, "height": 1300})
-        page.goto(url, timeout=600_000)
-        wait_for(page, lambda: text(page, ".status-line p").startswith("Ran "), 600)
-        page.locator(".w-dataset select").select_option(
-            label="Demo world, simulation (synthetic input = coarsened synthetic truth)"
-        )
-        wait_for(page, lambda: "2024-03-01" in text(page, ".availability p"), 120)
-        page.locator(".w-region select").select_option(region)
-        page.wait_for_timeout(3000)  # the preview of the new region
-        before = text(page, ".status-line p")
-        page.locator(".run button").click(timeout=600_000)
-        wait_for(
-            page,
-            lambda: (
-                text(page, ".status-line p") not in (before, "") and "Ran " in text(page, ".status-line p")
-            ),
-            600,
-        )
+        page = demo_page(browser, url, 1600, 1300)
+        run_in_region(page, region)
         page.wait_for_timeout(3000)
         cdp = page.context.new_cdp_session(page)
         cdp.send("Profiler.enable")
@@ -295,28 +307,11 @@ def served_runs(regions: list[str]) -> None:
 
     with served_app() as (url, _), sync_playwright() as p:
         browser = launch(p)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.goto(url, timeout=600_000)
-        wait_for(page, lambda: text(page, ".status-line p").startswith("Ran "), 600)
-        page.locator(".w-dataset select").select_option(
-            label="Demo world, simulation (synthetic input = coarsened synthetic truth)"
-        )
-        wait_for(page, lambda: "2024-03-01" in text(page, ".availability p"), 120)
+        page = demo_page(browser, url, 1280, 800)
         print("click to maps in the browser (served page, demo simulation day, deepcams + bicubic-linear):")
-
-        def status() -> str:
-            return text(page, ".status-line p")
-
         for region in regions:
-            page.locator(".w-region select").select_option(region)
-            page.wait_for_timeout(3000)  # the new region's preview
-            before = status()
-            began = time.perf_counter()
-            page.locator(".run button").click(timeout=600_000)
-            wait_for(
-                page, lambda before=before: status() not in (before, "") and status().startswith("Ran "), 600
-            )
-            print(f"  {region}: {time.perf_counter() - began:.2f} s ({status()})")
+            spent = run_in_region(page, region)
+            print(f"  {region}: {spent:.2f} s ({text(page, '.status-line p')})")
         browser.close()
 
 
