@@ -214,3 +214,41 @@ def test_maps_laid_out_as_the_last_go_into_the_figures_on_the_page():
     figures = list(root.select({"type": Plot}))
     maps.cmap = "viridis"
     assert not set(root.select({"type": Plot})) & set(figures)
+
+
+def test_a_preview_after_a_run_keeps_the_runs_maps_and_the_next_run_fills_them():
+    """A new region after a run: input and truth go into the run's figures, the method's maps stay on the
+    page blank (titled to press Run), and the next run of the same methods writes into those figures what
+    new ones would hold; ticking another method lays out new figures."""
+    comparison = make(dataset="demo-simulation", region="Europe", methods=["bicubic-linear"])
+    maps = MapGrid(comparison=comparison)
+    root = pn.Row(maps).get_root(Document())
+    comparison.run()
+    figures = list(root.select({"type": Plot}))
+    assert len(figures) == 4  # input, truth, the method, its difference
+    comparison.region = "East Asia"
+    assert list(root.select({"type": Plot})) == figures
+    method_maps = [p for p in maps._layout[0] if p.field == "bicubic-linear"]
+    for panel in method_maps:
+        plot = maps._fixed[panel].plots[0]
+        assert plot.state.title.text.endswith(": press Run")
+        assert np.isnan(plot.handles["source"].data["image"][0]).all()
+    maps.selection.hour = 1  # the hour player skips the blank maps
+    comparison.run()
+    assert list(root.select({"type": Plot})) == figures
+    fresh = MapGrid(comparison=comparison, selection=maps.selection)
+    pn.Row(fresh).get_root(Document())
+    assert maps.panels() == fresh.panels() == list(maps._layout[0])
+    for panel in maps.panels():
+        kept, built = maps._fixed[panel].plots[0], fresh._fixed[panel].plots[0]
+        np.testing.assert_array_equal(
+            kept.handles["source"].data["image"][0], built.handles["source"].data["image"][0]
+        )
+        assert kept.state.title.text == built.state.title.text
+        for name in ("low", "high"):
+            assert getattr(kept.handles["color_mapper"], name) == getattr(built.handles["color_mapper"], name)
+    comparison.region = "Europe"
+    comparison.methods = ["bicubic-linear", "bilinear-linear"]  # no blank map of the old methods stays
+    assert len(list(root.select({"type": Plot}))) == 2
+    comparison.run()
+    assert not set(root.select({"type": Plot})) & set(figures)

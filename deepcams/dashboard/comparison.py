@@ -8,6 +8,7 @@ worker thread and publish the result on the server's event loop (`publish`).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -204,6 +205,9 @@ class Comparison(param.Parameterized):
         self.cache = RESULTS if cache is None else cache
         self._setting_preset = False
         self._switching = False  # while a new dataset sets its times and region: one preview at the end
+        # a page sets a context in which a change's many view updates reach its document together
+        # (`Dashboard`: Panel's held, frozen document); outside a page nothing is held
+        self.hold_page: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
         methods = deepcams.available_methods()
         self.param.methods.objects = methods
         self.param.methods.default = [m for m in OPENING_METHODS if m in methods]
@@ -272,12 +276,13 @@ class Comparison(param.Parameterized):
     @param.depends("dataset", watch=True)
     def _dataset_changed(self) -> None:
         self._switching = True  # the old times and box do not fit the new dataset: preview once, at the end
-        try:
-            self._times_changed()
-            self.region = self.source.region
-        finally:
-            self._switching = False
-        self.preview()
+        with self.hold_page():
+            try:
+                self._times_changed()
+                self.region = self.source.region
+            finally:
+                self._switching = False
+            self.preview()
 
     def _times_changed(self) -> None:
         try:
@@ -301,7 +306,8 @@ class Comparison(param.Parameterized):
         box = PRESETS[self.region]
         self._setting_preset = True
         try:
-            self.param.update(west=box.west, south=box.south, east=box.east, north=box.north)
+            with self.hold_page():  # the box's four sides, its preview and the overview's box at once
+                self.param.update(west=box.west, south=box.south, east=box.east, north=box.north)
         finally:
             self._setting_preset = False
 
@@ -477,6 +483,7 @@ class Comparison(param.Parameterized):
             return
         if truth is not None:
             fields[TRUTH] = truth
-        self.param.update(
-            fields=fields, results={}, metrics=None, station_scores=None, request=None, problem=""
-        )
+        with self.hold_page():
+            self.param.update(
+                fields=fields, results={}, metrics=None, station_scores=None, request=None, problem=""
+            )

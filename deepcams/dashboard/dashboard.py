@@ -72,6 +72,8 @@ class Dashboard(pn.viewable.Viewer):
         params.setdefault("comparison", Comparison(roots=roots, station_files=stations, preview=preview))
         params.setdefault("selection", Selection())
         super().__init__(**params)
+        # one model-graph walk of the page for all the views a change replaces, not one a view (as `_show`)
+        self.comparison.hold_page = partial(pn.io.hold, freeze=True)
         self.maps = MapGrid(comparison=self.comparison, selection=self.selection)
         self.series = SeriesChart(comparison=self.comparison, selection=self.selection)
         self.metrics = MetricsTable(comparison=self.comparison)
@@ -322,7 +324,8 @@ class Dashboard(pn.viewable.Viewer):
             fields, metrics, scores = outcome
             # the page gets this callback's changes when it ends: the table now, the maps' seconds of work
             # in a callback of their own
-            self.comparison.publish_scores(results, metrics, scores)
+            with pn.io.hold(freeze=True):
+                self.comparison.publish_scores(results, metrics, scores)
             self.status_line.object = "Drawing the maps ..."
             pn.state.execute(partial(self._show, request, results, fields, began), schedule=True)
             shown_later = True
@@ -333,7 +336,6 @@ class Dashboard(pn.viewable.Viewer):
     def _show(self, request, results, fields, began: float) -> None:
         """The rest of the run: maps, series and exports."""
         try:
-            # one model-graph walk of the page for all the views the run replaces, not one a view
             with pn.io.hold(freeze=True):
                 self.comparison.publish_fields(request, fields)
             self.export_method_options(list(results))

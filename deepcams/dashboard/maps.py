@@ -315,7 +315,7 @@ class MapGrid(pn.viewable.Viewer):
             self._layout = None
             return
         extent = self.extent()
-        panels = self.panels()
+        panels = self._page_panels(self.panels())
         layout = self._layout_of(panels)
         if layout is not None and layout == self._layout and self._refill(panels, extent):
             return
@@ -406,6 +406,27 @@ class MapGrid(pn.viewable.Viewer):
             paths = [plane_lines(self.crs, p) for p in paths]
         return np.concatenate([paths[0], [[np.nan, np.nan]], paths[1]])
 
+    @param.depends("comparison.methods", watch=True)
+    def _methods_changed(self) -> None:
+        """Blank maps of methods no longer ticked do not stay on the page until the next run."""
+        fields = self.comparison.fields
+        if self._layout is not None and any(p.field not in fields for p in self._layout[0]):
+            self._rebuild()
+
+    def _page_panels(self, panels: list[MapPanel]) -> list[MapPanel]:
+        """The maps to lay out for `panels`: a preview (input and truth, no results yet) keeps the last
+        run's maps on the page, its methods' maps blank until the next run, when the methods ticked are
+        still those maps' methods: the run then writes into the same figures (`_refill`) instead of six
+        new ones replacing the preview's two."""
+        if self.comparison.results or self._layout is None:
+            return panels
+        page = list(self._layout[0])
+        fields = self.comparison.fields
+        planned = [MapPanel(name) for name in self.comparison.methods]
+        if TRUTH in fields and self.differences:
+            planned += [MapPanel(name, difference=True) for name in self.comparison.methods]
+        return page if page == panels + planned else panels
+
     def _layout_of(self, panels: list[MapPanel]) -> tuple | None:
         """What the maps' figures are made of beyond their pixels, ranges and titles; None where a new run
         always gets new figures (a rasterized or reprojected map, stations on the maps)."""
@@ -413,7 +434,7 @@ class MapGrid(pn.viewable.Viewer):
         small = all(
             2 <= fields[p.field].sizes["lon"] and 2 <= fields[p.field].sizes["lat"]
             and fields[p.field].sizes["lon"] * fields[p.field].sizes["lat"] <= RASTERIZE_ABOVE
-            for p in panels
+            for p in panels if p.field in fields
         )  # fmt: skip
         scores = self.comparison.station_scores
         if not (self._plate() and small and (scores is None or scores.empty)):
@@ -439,6 +460,22 @@ class MapGrid(pn.viewable.Viewer):
         lines = {"x": self._lines[:, 0], "y": self._lines[:, 1]}
         writes = []  # (plot, its source's data, colour range, title), written together below
         for panel in panels:
+            low, high = (-limit, limit) if panel.difference else clim
+            if panel.field not in self.comparison.fields:  # a method's map before its run: one blank pixel
+                self._fixed[panel] = FixedMap(
+                    lambda hour: np.full((1, 1), np.nan), flip=False, plots=plots[panel]
+                )
+                data = {
+                    "image": [np.full((1, 1), np.nan)],
+                    "x": [x0],
+                    "y": [y0],
+                    "dw": [x1 - x0],
+                    "dh": [y1 - y0],
+                }
+                writes += [
+                    (plot, data, low, high, f"{self.title(panel)}: press Run") for plot in plots[panel]
+                ]
+                continue
             x, y, values = self._plate_values(panel)
             fixed = self._fixed[panel] = FixedMap(values, flip=bool(y[0] > y[-1]), plots=plots[panel])
             frame = values(hour)
@@ -450,7 +487,6 @@ class MapGrid(pn.viewable.Viewer):
                 "dw": [float(abs(x[-1] - x[0])) + dx],
                 "dh": [float(abs(y[-1] - y[0])) + dy],
             }
-            low, high = (-limit, limit) if panel.difference else clim
             writes += [(plot, data, low, high, self.title(panel)) for plot in fixed.plots]
         sources = list(self._line_sources)
 
