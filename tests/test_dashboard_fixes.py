@@ -15,7 +15,7 @@ from bokeh.document import Document
 from bokeh.models import Line, Plot
 from PIL import Image
 
-from deepcams.dashboard import Comparison, Dashboard, MapGrid
+from deepcams.dashboard import Comparison, Dashboard, MapGrid, SeriesChart
 from deepcams.dashboard.cache import ResultCache
 from deepcams.dashboard.comparison import TRUTH
 from deepcams.dashboard.maps import HOUR_INTERVAL_MS
@@ -252,3 +252,43 @@ def test_a_preview_after_a_run_keeps_the_runs_maps_and_the_next_run_fills_them()
     assert len(list(root.select({"type": Plot}))) == 2
     comparison.run()
     assert not set(root.select({"type": Plot})) & set(figures)
+
+
+def chart_figure(chart: SeriesChart) -> Plot:
+    return chart.chart().get_root(Document()).select_one({"type": Plot})
+
+
+def test_a_tap_or_a_run_of_the_same_methods_redraws_the_series_in_its_figure():
+    """The series chart keeps its figure for a new point and for a run of the same methods elsewhere, and
+    that figure then holds what a new chart would (each glyph's data, both ranges); other methods get a
+    new figure."""
+    comparison = make(dataset="demo-simulation", region="Europe", methods=["bicubic-linear"])
+    comparison.run()
+    chart = SeriesChart(comparison=comparison)
+    root = pn.Row(chart).get_root(Document())
+    figure = root.select_one({"type": Plot})
+
+    def same_as_a_new_chart() -> None:
+        assert root.select_one({"type": Plot}) is figure
+        fresh = chart_figure(SeriesChart(comparison=comparison, selection=chart.selection))
+        assert len(figure.renderers) == len(fresh.renderers)
+        for kept, built in zip(figure.renderers, fresh.renderers, strict=True):
+            for column in built.data_source.data:
+                np.testing.assert_array_equal(kept.data_source.data[column], built.data_source.data[column])
+        for axis in ("x_range", "y_range"):
+            kept, built = getattr(figure, axis), getattr(fresh, axis)
+            assert (kept.start, kept.end) == (built.start, built.end), axis
+
+    before = figure.renderers[-1].data_source.data["pm25"].copy()
+    chart.selection.point = (5.0, 50.0)
+    assert not np.array_equal(figure.renderers[-1].data_source.data["pm25"], before)
+    same_as_a_new_chart()
+    comparison.region = "East Asia"  # the preview: the method's curve stays, empty, until the run
+    chart.selection.point = (120.0, 35.0)
+    assert root.select_one({"type": Plot}) is figure
+    assert [len(r.data_source.data["time"]) for r in figure.renderers] == [9, 0, 25]
+    comparison.run()
+    same_as_a_new_chart()
+    comparison.methods = ["bicubic-linear", "bilinear-linear"]
+    comparison.run()
+    assert root.select_one({"type": Plot}) is not figure

@@ -50,6 +50,10 @@ RASTERIZE_ABOVE = 320 * 320  # cells of a field above which datashader regrids i
 UNITS = "µg m⁻³"
 CARD_MAP_SIDE = 420  # pixels, the longer side of a card's map (stations, exposure, skill)
 HOUR_INTERVAL_MS = 200  # the hour player's pace: at most 5 frames a second
+# HoloViews asks Bokeh for WebGL by default; without a GPU (software WebGL) the browser copies each WebGL
+# canvas to the page on every repaint, about 0.1 s a figure (docs/benchmarks.md), while a 2D canvas draws
+# these small images and lines at once: every figure of the page is drawn on a 2D canvas
+CANVAS = {"plot.output_backend": "canvas"}
 
 
 def size_by_frame(plot, element) -> None:
@@ -72,7 +76,7 @@ def lonlat_map(field: xr.DataArray, vdim: str, coast: str, **opts) -> hv.Overlay
     lon, lat = field["lon"].values, field["lat"].values
     lines = coastlines.lines("coastline", "50m", lon.min(), lon.max(), lat.min(), lat.max(), margin=1.0)
     image = hv.Image(field, kdims=["lon", "lat"], vdims=[vdim]).opts(
-        colorbar=True, tools=["hover"], hooks=[size_by_frame], **frame_size(lon, lat),
+        colorbar=True, tools=["hover"], hooks=[size_by_frame], backend_opts=CANVAS, **frame_size(lon, lat),
         xlim=(float(lon.min()), float(lon.max())), ylim=(float(lat.min()), float(lat.max())), **opts,
     )  # fmt: skip
     return image * hv.Path([lines], ["lon", "lat"]).opts(color=coast, line_width=0.7)
@@ -345,9 +349,7 @@ class MapGrid(pn.viewable.Viewer):
             ylim=(y0, y1),
             projection=self.crs,
             global_extent=False,
-            # HoloViews asks Bokeh for WebGL by default; without a GPU (software WebGL) copying each of the
-            # six canvases to the page costs seconds per run, while 2D canvas draws images and lines at once
-            backend_opts={"plot.output_backend": "canvas"},
+            backend_opts=CANVAS,
             **axes,
         )
         limit = self.diff_limit() if any(panel.difference for panel in panels) else 1.0

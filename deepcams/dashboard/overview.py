@@ -12,7 +12,7 @@ import param
 from deepcams.dashboard import coastlines
 from deepcams.dashboard.comparison import Comparison
 from deepcams.dashboard.insample import shipped
-from deepcams.dashboard.maps import size_by_frame
+from deepcams.dashboard.maps import CANVAS, size_by_frame
 from deepcams.errors import DeepcamsError
 from deepcams.grids import wrap_lon
 
@@ -62,6 +62,7 @@ class Overview(pn.viewable.Viewer):
             title="Drag a box to choose the region (orange: trained, green: held out)",
             toolbar="above",
             hooks=[size_by_frame],
+            backend_opts=CANVAS,
         )
         bounds = hv.streams.BoundsXY(source=image, bounds=None)
         bounds.add_subscriber(self._drawn)

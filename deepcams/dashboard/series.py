@@ -12,6 +12,7 @@ from bokeh.models import Span
 
 from deepcams.dashboard.comparison import IN_SAMPLE, INPUT, TRUTH, Comparison
 from deepcams.dashboard.document import change_models
+from deepcams.dashboard.maps import CANVAS
 from deepcams.dashboard.selection import Selection
 from deepcams.grids import wrap_lon
 from deepcams.metrics import HIGHER_IS_BETTER, PROBABILISTIC
@@ -45,6 +46,15 @@ class SeriesChart(pn.viewable.Viewer):
         params.setdefault("selection", Selection())
         super().__init__(**params)
         self._hour_lines: list[Span] = []  # the hour marker of each drawn chart
+        self._pane = pn.pane.HoloViews(
+            None, sizing_mode="stretch_width", css_classes=["series"], linked_axes=False
+        )
+        self._layers: tuple = ()  # what the chart on the page draws: each element's kind and label
+        self._elements: list[hv.Element] = []  # what it draws next
+        self._refresh = hv.streams.Counter()  # an event redraws that chart with `_elements`
+        # one pane whose text changes: a new pane a tap would make the page walk all its models again
+        self._title = pn.pane.Markdown("", css_classes=["series-title"], margin=(0, 10))
+        self._draw()
 
     def point(self) -> tuple[float, float] | None:
         """The tapped point, or the centre of the region before any tap."""
@@ -138,17 +148,18 @@ class SeriesChart(pn.viewable.Viewer):
 
         change_models(lines, move)
 
-    @param.depends("selection.point", "comparison.fields")
-    def title(self):
-        where = self.point()
-        text = (
-            "Tap a map to see the time series there" if where is None else f"PM2.5 at {point_label(*where)}"
-        )
-        return pn.pane.Markdown(f"### {text}", css_classes=["series-title"], margin=(0, 10))
+    def title(self) -> pn.pane.Markdown:
+        """The chart's title: where the series are."""
+        return self._title
 
-    def elements(self) -> list[hv.Element]:
-        """The series' markers, bands and curves at the point (the chart adds the hour marker)."""
+    def elements(self, blank: tuple[str, ...] = ()) -> list[hv.Element]:
+        """The series' markers, bands and curves at the point (the chart adds the hour marker); methods
+        `blank` (not run yet) as empty curves after the input."""
         series = self.series()
+        if blank:
+            empty = pd.Series([], index=pd.DatetimeIndex([]), dtype="float32")
+            first, *rest = series.items()
+            series = dict([first, *((name, empty) for name in blank), *rest])
         elements = []
         colours = iter(PALETTE)
         for name, values in series.items():
@@ -172,29 +183,77 @@ class SeriesChart(pn.viewable.Viewer):
                 elements.append(hv.Curve(data, "time", "pm25", label=label).opts(color=colour, line_width=2))
         return elements
 
-    @param.depends("selection.point", "comparison.fields")
-    def chart(self):
-        elements = self.elements()
-        if not elements:
-            return pn.pane.Markdown("")
-        self._hour_lines = []
-        overlay = hv.Overlay(elements).opts(
-            hooks=[self._draw_hour],  # the hour marker follows the player without redrawing the curves
-            responsive=True,
-            height=280,
-            ylabel="PM2.5 (µg m⁻³)",
-            xlabel="time (UTC)",
-            legend_position="right",
-            framewise=True,
-            show_grid=True,
-            backend_opts={"plot.output_backend": "canvas"},  # software WebGL is slow to copy (see maps.py)
+    @param.depends("selection.point", "comparison.fields", "comparison.methods", watch=True)
+    def _draw(self) -> None:
+        """The chart for a new point or run: series drawn as the chart on the page draws them (the same
+        sources, colours and labels) go into its figure through HoloViews' own update, 0.04 s against
+        0.15-0.5 s for a new figure (docs/benchmarks.md); other series get a new chart."""
+        where = self.point()
+        text = (
+            "Tap a map to see the time series there" if where is None else f"PM2.5 at {point_label(*where)}"
         )
-        return pn.pane.HoloViews(
-            overlay, sizing_mode="stretch_width", css_classes=["series"], linked_axes=False
+        self._title.object = f"### {text}"
+        elements = self._drawn_as(self._layers) if self._layers else None
+        if elements is not None:
+            self._elements = elements
+            self._refresh.event()
+            return
+        self._elements = self.elements()
+        layers = self._layers = layers_of(self._elements)
+        self._hour_lines = []
+        self._refresh = hv.streams.Counter()
+        self._pane.object = (
+            hv.DynamicMap(self._overlay(layers), streams=[self._refresh]).opts(framewise=True)
+            if layers
+            else None
         )
 
+    def _overlay(self, layers: tuple):
+        """The chart's frames: the series at the point, while they are drawn as `layers` (a redraw that
+        comes after a new chart replaced this one draws what it last drew)."""
+        drawn = []
+
+        def overlay(counter: int) -> hv.Overlay:
+            elements = self._elements if layers_of(self._elements) == layers else drawn[-1]
+            drawn[:] = [elements]
+            # framewise on each layer too: else an update keeps the y range of the first point drawn
+            return hv.Overlay([element.opts(framewise=True) for element in elements]).opts(
+                hooks=[self._draw_hour],  # the hour marker follows the player without redrawing the curves
+                responsive=True,
+                height=280,
+                ylabel="PM2.5 (µg m⁻³)",
+                xlabel="time (UTC)",
+                legend_position="right",
+                framewise=True,
+                show_grid=True,
+                backend_opts=CANVAS,
+            )
+
+        return overlay
+
+    def _drawn_as(self, layers: tuple) -> list[hv.Element] | None:
+        """The series drawn as `layers`, or None. A preview (input and truth, no run yet) keeps a run's
+        method curves, empty, while the methods ticked are theirs: the next run then draws into them."""
+        elements = self.elements()
+        if layers_of(elements) == layers:
+            return elements
+        if elements and not self.comparison.results:
+            elements = self.elements(blank=tuple(self.comparison.methods))
+            if layers_of(elements) == layers:
+                return elements
+        return None
+
+    def chart(self) -> pn.pane.HoloViews:
+        """The chart of the series at the point (empty before any field)."""
+        return self._pane
+
     def __panel__(self):
-        return pn.Column(self.title, self.chart, sizing_mode="stretch_width")
+        return pn.Column(self._title, self._pane, sizing_mode="stretch_width")
+
+
+def layers_of(elements: list[hv.Element]) -> tuple:
+    """A chart's elements as its figure draws them: their kinds and labels, in order."""
+    return tuple((type(element).__name__, element.label) for element in elements)
 
 
 def best_rows(table: pd.DataFrame) -> dict[str, str]:

@@ -18,7 +18,7 @@ import param
 import xarray as xr
 
 from deepcams.dashboard.comparison import TRUTH, Comparison
-from deepcams.dashboard.maps import lonlat_map, size_by_frame
+from deepcams.dashboard.maps import CANVAS, lonlat_map, size_by_frame
 from deepcams.dashboard.series import PALETTE
 from deepcams.errors import DeepcamsError
 from deepcams.metrics import power_spectrum, skill_maps
@@ -169,7 +169,7 @@ class SkillView(pn.viewable.Viewer):
         return hv.Overlay(curves).opts(
             logx=True, logy=True, width=460, height=320, show_grid=True, legend_position="bottom_left",
             xlabel="wavenumber (cycles per degree)", ylabel="power ((µg m⁻³)²)",
-            title="Radially averaged power spectra", hooks=[size_by_frame],
+            title="Radially averaged power spectra", hooks=[size_by_frame], backend_opts=CANVAS,
         )  # fmt: skip
 
     @param.depends("spectra")

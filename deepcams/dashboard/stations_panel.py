@@ -17,7 +17,7 @@ import param
 import xarray as xr
 
 from deepcams.dashboard.comparison import INPUT, Comparison
-from deepcams.dashboard.maps import size_by_frame
+from deepcams.dashboard.maps import CANVAS, size_by_frame
 from deepcams.dashboard.selection import Selection
 from deepcams.dashboard.series import PALETTE
 from deepcams.errors import DeepcamsError
@@ -210,6 +210,7 @@ class StationsPanel(pn.viewable.Viewer):
             frame_width=380,
             frame_height=380,
             hooks=[size_by_frame],
+            backend_opts=CANVAS,
             xlim=(-limit, limit),
             ylim=(-limit, limit),
             xlabel="CRMSE / (β RMS_U)  (left: R dominates, right: σ)",
@@ -265,6 +266,7 @@ class StationsPanel(pn.viewable.Viewer):
             legend_position="right",
             framewise=True,
             show_grid=True,
+            backend_opts=CANVAS,
         )
         return pn.pane.HoloViews(overlay, sizing_mode="stretch_width", css_classes=["station-series"])
 
