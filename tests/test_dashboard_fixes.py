@@ -289,6 +289,12 @@ def test_a_tap_or_a_run_of_the_same_methods_redraws_the_series_in_its_figure():
     assert [len(r.data_source.data["time"]) for r in figure.renderers] == [9, 0, 25]
     comparison.run()
     same_as_a_new_chart()
+    hour = chart._hour_lines[0].location
+    starts = list(comparison.param.start.objects)  # the next day: the hour marker moves with it
+    comparison.param.update(start=starts[8], end=starts[16])
+    comparison.run()
+    same_as_a_new_chart()
+    assert chart._hour_lines[0].location == chart.hour_location() == hour + 24 * 3600e3
     comparison.methods = ["bicubic-linear", "bilinear-linear"]
     comparison.run()
     assert root.select_one({"type": Plot}) is not figure

@@ -197,6 +197,7 @@ class SeriesChart(pn.viewable.Viewer):
         if elements is not None:
             self._elements = elements
             self._refresh.event()
+            self._move_hour()  # a run of other days keeps the selection's index, not its time
             return
         self._elements = self.elements()
         layers = self._layers = layers_of(self._elements)
