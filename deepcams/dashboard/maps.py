@@ -51,8 +51,8 @@ UNITS = "µg m⁻³"
 CARD_MAP_SIDE = 420  # pixels, the longer side of a card's map (stations, exposure, skill)
 HOUR_INTERVAL_MS = 200  # the hour player's pace: at most 5 frames a second
 # HoloViews asks Bokeh for WebGL by default; without a GPU (software WebGL) the browser copies each WebGL
-# canvas to the page on every repaint, about 0.1 s a figure (docs/benchmarks.md), while a 2D canvas draws
-# these small images and lines at once: every figure of the page is drawn on a 2D canvas
+# canvas to the page on every repaint (the overview map alone: about 0.75 s of a run, docs/benchmarks.md),
+# while a 2D canvas draws these small images and lines at once: every figure of the page is a 2D canvas
 CANVAS = {"plot.output_backend": "canvas"}
 
 
