@@ -89,6 +89,7 @@ class Optimisation:
     batch: int = 16
     patch: int = 32  # coarse cells per patch side
     lr: float = 2e-3
+    rmse_weight: float = 0.0  # share of relative RMSE in the training loss (deepcams.models.training.loss)
 
 
 @dataclass(frozen=True)

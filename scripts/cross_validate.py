@@ -12,6 +12,7 @@ are the shipped fold's setting (`deepcams.recipes.SHIPPED_FOLD`, validation band
     python scripts/cross_validate.py ssr --shares 0.2 --folds B
     python scripts/cross_validate.py tsr --shares 0 0.25
     python scripts/cross_validate.py ssr --shares 0.2 --folds B --covariates 0
+    python scripts/cross_validate.py ssr --shares 0.2 --folds B --rmse-weight 1
 """
 
 from __future__ import annotations
@@ -34,11 +35,14 @@ def fold_recipe(
     epochs: int | None,
     steps: int | None,
     covariates: int | None = None,
+    rmse_weight: float | None = None,
 ) -> Recipe:
-    """The shipped recipe with another synthetic share, and the architecture, run length or number of
-    S-SR covariates (0: none) changed if asked."""
+    """The shipped recipe with another synthetic share, and the architecture, run length, number of
+    S-SR covariates (0: none) or the loss's RMSE weight changed if asked."""
     shipped = SHIPPED[stage]
-    length = {k: v for k, v in (("epochs", epochs), ("steps", steps)) if v is not None}
+    length = {
+        k: v for k, v in (("epochs", epochs), ("steps", steps), ("rmse_weight", rmse_weight)) if v is not None
+    }
     recipe = replace(
         shipped,
         optimisation=replace(shipped.optimisation, **length),
@@ -60,7 +64,8 @@ def fold_recipe(
 def run_fold(recipe: Recipe, fold: str) -> Path:
     settings = recipe.optimisation
     name = "-".join([recipe.architecture, *(f"{k}{v}" for k, v in recipe.hyperparameters.items())])
-    out = Path(f"runs/cv-{name}-e{settings.epochs}x{settings.steps}-s{recipe.synthetic_share:g}-{fold}")
+    loss = f"-rmse{settings.rmse_weight:g}" if settings.rmse_weight else ""
+    out = Path(f"runs/cv-{name}-e{settings.epochs}x{settings.steps}{loss}-s{recipe.synthetic_share:g}-{fold}")
     if (out / "model.safetensors").is_file():
         return out
     print(f"training {out}: {recipe}", flush=True)
@@ -89,12 +94,19 @@ def main() -> None:
         help="the S-SR's number of covariates (deepcams.covariates.COVARIATES, in order; 0: none) instead "
         "of the shipped recipe's",
     )
+    parser.add_argument(
+        "--rmse-weight",
+        type=float,
+        help="add this share of the relative RMSE to the training loss (the shipped recipe: 0)",
+    )
     args = parser.parse_args()
     scored = "model_conserved" if args.stage == "ssr" else "model"
     baseline = "bicubic" if args.stage == "ssr" else "linear"
     rows = []
     for share in args.shares:
-        recipe = fold_recipe(args.stage, share, args.architecture, args.epochs, args.steps, args.covariates)
+        recipe = fold_recipe(
+            args.stage, share, args.architecture, args.epochs, args.steps, args.covariates, args.rmse_weight
+        )
         for fold in args.folds:
             last = pd.read_csv(run_fold(recipe, fold) / "log.csv").iloc[-1]
             west, east = FOLDS[fold]

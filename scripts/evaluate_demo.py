@@ -7,6 +7,7 @@ dataset. The demo world (seed 0) is never trained on: `make weights` draws its s
 seed (`deepcams.recipes.SYNTHETIC_SEED`). One day per region preset, scored at the input hours and at the
 hours between.
 Usage: python scripts/evaluate_demo.py [--regions Europe "East Asia" ...] [--cams-like-errors]
+    [--ssr-weights FILE]
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from deepcams.synthetic import open_demo
 METHODS = ("deepcams", "bicubic-linear", "conservative-linear", "bicubic-pchip", "bicubic-cubic")
 
 
-def region_scores(cams, truth, region: str) -> pd.DataFrame:
+def region_scores(cams, truth, region: str, deepcams_options: dict) -> pd.DataFrame:
     bbox = PRESETS[region]
     day = cams.sel(time=slice(cams.time.values[0], cams.time.values[0] + pd.Timedelta(hours=24)))
-    runs = {name: dc.downscale(day, name, bbox=bbox) for name in METHODS}
+    methods = {name: dc.get_method(name) for name in METHODS}
+    methods["deepcams"] = dc.get_method("deepcams", **deepcams_options)
+    runs = {name: dc.downscale(day, method, bbox=bbox) for name, method in methods.items()}
     hours = pd.DatetimeIndex(runs["deepcams"].time.values)
     parts = {"input hours": hours[hours.hour % 3 == 0], "hours between": hours[hours.hour % 3 != 0]}
     rows = []
@@ -42,9 +45,13 @@ def main() -> None:
     parser.add_argument(
         "--cams-like-errors", action="store_true", help="the demo's input with its own errors"
     )
+    parser.add_argument("--ssr-weights", help="S-SR weights for deepcams (default: the shipped ones)")
     args = parser.parse_args()
+    options = {"ssr_weights": args.ssr_weights} if args.ssr_weights else {}
     cams, truth = open_demo(exact=not args.cams_like_errors)
-    frame = pd.concat([region_scores(cams, truth, region) for region in args.regions], ignore_index=True)
+    frame = pd.concat(
+        [region_scores(cams, truth, region, options) for region in args.regions], ignore_index=True
+    )
     wide = frame.pivot_table(index=["region", "hours"], columns="method", values=["rmse", "mae"])
     print(wide.round(3).to_string())
     best = frame.loc[frame.groupby(["region", "hours"])["rmse"].idxmin()]

@@ -196,7 +196,10 @@ def test_short_training_lowers_validation_loss(real_geoscf, tmp_path):
     config.resume, config.steps = True, 13
     with pytest.raises(DeepcamsError, match="other data or settings"):
         train(config, train_fields, val_fields)
-    config.steps, config.epochs = 12, 3
+    config.steps, config.rmse_weight = 12, 0.5  # another loss is another run
+    with pytest.raises(DeepcamsError, match="other data or settings"):
+        train(config, train_fields, val_fields)
+    config.rmse_weight, config.epochs = 0.0, 3
     meta = train(config, train_fields, val_fields)
     assert np.genfromtxt(tmp_path / "run" / "log.csv", delimiter=",", names=True)["epoch"][-1] == 3
     assert meta["training"]["epochs"] == 3 and meta["validation"]["scores"]["val_loss"] == log_last_loss(
@@ -493,3 +496,25 @@ def test_no_shipped_weights_trained_on_the_demo_world():
         for member in range(ENSEMBLE_SIZE):
             world = read_metadata(member_weights(stage, member))["training"].get("synthetic_world")
             assert world is None or world["seed"] != demo_seed, f"{stage} member {member}"
+
+
+def test_the_rmse_weight_adds_the_relative_rmse_and_weighs_a_peak_more():
+    from deepcams.models.training.loss import loss_fn
+
+    transform = AsinhTransform(1.0)
+    truth = torch.full((1, 1, 12, 12), 10.0)
+    truth[..., 6, 6] = 2000.0  # one fire pixel
+    missed = truth.clone()
+    missed[..., 6, 6] = 1000.0  # the peak half missed
+    spread = truth * 1.05  # every pixel 5 % off
+    pred_t = {name: transform.forward(field) for name, field in (("missed", missed), ("spread", spread))}
+    base = {name: float(loss_fn(p, truth, transform, 2)) for name, p in pred_t.items()}
+    weighted = {name: float(loss_fn(p, truth, transform, 2, rmse_weight=0.5)) for name, p in pred_t.items()}
+    inner = slice(2, -2)
+    for name, field in (("missed", missed), ("spread", spread)):
+        error = field[..., inner, inner] - truth[..., inner, inner]
+        relative_rmse = float(error.square().mean().sqrt() / (truth[..., inner, inner].mean() + 1e-3))
+        assert weighted[name] == pytest.approx(base[name] + 0.5 * relative_rmse, rel=1e-5)
+    # the missed peak costs more than the spread error with the RMSE term than without it
+    assert weighted["missed"] / weighted["spread"] > base["missed"] / base["spread"]
+    assert float(loss_fn(pred_t["missed"], truth, transform, 2, rmse_weight=0.0)) == base["missed"]

@@ -75,6 +75,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch", type=int, default=DEFAULTS.batch)
     parser.add_argument("--patch", type=int, default=DEFAULTS.patch, help="patch side in CAMS cells")
     parser.add_argument("--lr", type=float, default=DEFAULTS.lr)
+    parser.add_argument(
+        "--rmse-weight",
+        type=share,
+        metavar="F",
+        default=DEFAULTS.rmse_weight,
+        help="add this share of the RMSE (relative to the batch mean) to the loss; it weighs the "
+        "highest values more (default %(default)s, as the shipped weights)",
+    )
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument(
         "--architecture",
@@ -135,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         stage=args.stage,
         architecture=args.architecture,
         hyperparameters={**({"channels": args.channels} if args.channels else {}), **dict(args.hyper)},
-        optimisation=Optimisation(args.epochs, args.steps, args.batch, args.patch, args.lr),
+        optimisation=Optimisation(args.epochs, args.steps, args.batch, args.patch, args.lr, args.rmse_weight),
         data=tuple(args.data),
         synthetic_share=args.synthetic_share,
         synthetic_days=args.synthetic_days,

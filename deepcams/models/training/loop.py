@@ -45,6 +45,7 @@ class TrainConfig:
     batch: int = DEFAULTS.batch
     patch: int = DEFAULTS.patch  # coarse cells per patch side
     lr: float = DEFAULTS.lr
+    rmse_weight: float = DEFAULTS.rmse_weight
     seed: int = SEED
     device: str = "auto"
     architecture: str | None = None  # default: the stage's (DEFAULT_ARCHITECTURE)
@@ -111,7 +112,7 @@ def train(config: TrainConfig, train_fields: list[Field], val_fields: list[Field
                 else:
                     frames, base, t, solar, _ = batch
                     pred = model(transform.forward(frames), transform.forward(base), t, solar)
-            loss = loss_fn(pred.float(), batch[-1], transform, margin)
+            loss = loss_fn(pred.float(), batch[-1], transform, margin, config.rmse_weight)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(optimizer)
@@ -143,6 +144,7 @@ def train(config: TrainConfig, train_fields: list[Field], val_fields: list[Field
             "batch": config.batch,
             "patch": config.patch,
             "lr": config.lr,
+            **({"rmse_weight": config.rmse_weight} if config.rmse_weight else {}),
             "seed": config.seed,
             "sources": sorted({f.name for f in train_fields}),
         },

@@ -16,7 +16,10 @@ from deepcams.models.transform import AsinhTransform
 
 def fingerprint(config, train_fields: list[Field]) -> dict:
     """What a resumed run must share with the interrupted one: everything but the number of epochs."""
+    # only when set: runs from before the option resume as they were
+    loss = {"rmse_weight": config.rmse_weight} if config.rmse_weight else {}
     return {
+        **loss,
         "steps": config.steps,
         "batch": config.batch,
         "patch": config.patch,
