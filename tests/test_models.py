@@ -454,6 +454,20 @@ def test_shipped_temporal_weights_beat_pchip_on_the_held_out_real_day():
     assert rmse["deepcams"] < rmse["pchip"] and rmse["deepcams"] < rmse["cubic"] < rmse["linear"], rmse
 
 
+def test_shipped_temporal_weights_reach_the_target_on_a_real_day_nothing_trained_on():
+    """GEOS-CF at 20 pixels of North Carolina, 2018-01-01 (in no recipe): RMSE at most 0.85 x linear."""
+    from deepcams.io import open_geoscf
+    from deepcams.metrics import scores
+    from deepcams.models.training.evaluation import sequence_runs
+
+    files = sorted((REALWORLD / "geoscf-north-carolina-2018-01-01").glob("*.nc4"))
+    carolina = open_geoscf(files, variable="PM25_RH35_GCC_lev=72")
+    methods = {name: get_method(f"bicubic-{name}") for name in ("linear", "pchip")}
+    runs = sequence_runs({**methods, "deepcams": get_method("deepcams")}, carolina)
+    rmse = {name: scores(p.ravel(), t.ravel())["rmse"] for name, (p, t) in runs.items()}
+    assert rmse["deepcams"] <= 0.85 * rmse["linear"] and rmse["deepcams"] < rmse["pchip"], rmse
+
+
 def test_a_region_is_the_same_cut_of_the_global_run(tiny_weights, real_cams):
     """The halo covers both stages' reach (the temporal one included), so a box across the antimeridian
     gets exactly the values of the global run."""
