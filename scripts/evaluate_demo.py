@@ -7,7 +7,7 @@ dataset. The demo world (seed 0) is never trained on: `make weights` draws its s
 seed (`deepcams.recipes.SYNTHETIC_SEED`). One day per region preset, scored at the input hours and at the
 hours between.
 Usage: python scripts/evaluate_demo.py [--regions Europe "East Asia" ...] [--cams-like-errors]
-    [--ssr-weights FILE]
+    [--ssr-weights FILE] [--tsr-weights FILE]
 """
 
 from __future__ import annotations
@@ -46,8 +46,13 @@ def main() -> None:
         "--cams-like-errors", action="store_true", help="the demo's input with its own errors"
     )
     parser.add_argument("--ssr-weights", help="S-SR weights for deepcams (default: the shipped ones)")
+    parser.add_argument("--tsr-weights", help="T-SR weights for deepcams (default: the shipped ones)")
     args = parser.parse_args()
-    options = {"ssr_weights": args.ssr_weights} if args.ssr_weights else {}
+    options = {
+        f"{stage}_weights": path
+        for stage, path in (("ssr", args.ssr_weights), ("tsr", args.tsr_weights))
+        if path
+    }
     cams, truth = open_demo(exact=not args.cams_like_errors)
     frame = pd.concat(
         [region_scores(cams, truth, region, options) for region in args.regions], ignore_index=True
