@@ -17,7 +17,7 @@ def loss_fn(
     """L1 in the transformed space (all magnitudes) plus L1 in ug m-3 relative to the batch mean
     (what MAE and RMSE weigh: the high values), on the patch interior; `rmse_weight` adds that much of
     the RMSE relative to the batch mean, which weighs the highest values (fire pixels) more still (tried
-    for the S-SR and not shipped: docs/model-card.md)."""
+    for both stages and not shipped: docs/model-card.md)."""
     if margin:
         pred_t = pred_t[..., margin:-margin, margin:-margin]
         truth = truth[..., margin:-margin, margin:-margin]
