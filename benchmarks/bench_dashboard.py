@@ -189,6 +189,39 @@ def rss_mib(pid: int) -> float:
     return sum(p.memory_info().rss for p in [server, *server.children(recursive=True)]) / 1024**2
 
 
+def cpu_seconds(processes) -> float:
+    """User + system CPU time of `processes` so far (those that have exited count 0)."""
+    import psutil
+
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def browser_processes():
+    """This benchmark's Chromium processes (the browser and its renderers, children of this process)."""
+    import psutil
+
+    return [p for p in psutil.Process().children(recursive=True) if "chrom" in p.name()]
+
+
+def wait_until_browser_idle(timeout: float = 300.0, idle_share: float = 0.05) -> float:
+    """Seconds until the browser's processes use under `idle_share` of a core over a second: its pages
+    have drawn what they were sent (on this machine they share the server's cores)."""
+    began = time.perf_counter()
+    while time.perf_counter() - began < timeout:
+        before = cpu_seconds(browser_processes())
+        time.sleep(1.0)
+        if cpu_seconds(browser_processes()) - before < idle_share:
+            break
+    return time.perf_counter() - began
+
+
 def wait_for(page, condition, timeout: float) -> float:
     began = time.perf_counter()
     while not condition():
@@ -327,6 +360,7 @@ def served_runs(regions: list[str]) -> None:
 
 
 def pages_at_once(count: int, num_procs: int = 1) -> None:
+    import psutil
     from playwright.sync_api import sync_playwright
 
     with served_app(num_procs) as (url, server):
@@ -363,9 +397,13 @@ def pages_at_once(count: int, num_procs: int = 1) -> None:
                 page.locator(".w-region select").select_option(regions[k % len(regions)])
                 page.get_by_text(methods[k % len(methods)], exact=True).click()
                 pages.append(page)
-            pages[-1].wait_for_timeout(3000)  # the last page's preview settles
+            # the pages' dataset switches and previews cost the browser (on the server's own 2 cores here)
+            # seconds of CPU each: the clock starts once it has drawn them, so that what is timed is the runs'
+            # load and not the set-up's backlog
+            settle_s = wait_until_browser_idle()
             start_mib = rss_mib(server.pid)
             began = time.perf_counter()
+            server_cpu, browser_cpu = cpu_seconds([psutil.Process(server.pid)]), cpu_seconds(browser_processes())
             for page in pages:  # a busy server may keep a page's Run disabled for a while (its preview)
                 page.locator(".run button").click(timeout=600_000)
             fresh, new_page_s = usable_page()
@@ -378,6 +416,8 @@ def pages_at_once(count: int, num_procs: int = 1) -> None:
                 wait_for(page, lambda page=page: text(page, ".status-line p").startswith("Ran "), 1200)
                 peak = max(peak, rss_mib(server.pid))
             runs_s = time.perf_counter() - began
+            server_cpu = cpu_seconds([psutil.Process(server.pid)]) - server_cpu
+            browser_cpu = cpu_seconds(browser_processes()) - browser_cpu
             for page in [idle, fresh, *pages]:
                 page.close()
             time.sleep(45)  # sessions end once their pages have gone ~15-30 s (bokeh's unused-session check)
@@ -388,6 +428,10 @@ def pages_at_once(count: int, num_procs: int = 1) -> None:
         )
         print(
             f"  all complete in {runs_s:.1f} s; meanwhile a new page usable in {new_page_s:.1f} s, a tap on an idle page answered in {tap_s:.2f} s"
+        )
+        print(
+            f"  CPU while they ran: the server {server_cpu:.1f} s, the browser's {count + 2} pages {browser_cpu:.1f} s "
+            f"(the set-up's drawing waited for first: {settle_s:.0f} s)"
         )
         print(
             f"  server memory {start_mib:.0f} MiB before, {peak:.0f} MiB at most, {rss_mib(server.pid):.0f} MiB after closing"
