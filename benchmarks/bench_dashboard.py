@@ -2,7 +2,7 @@
 
     python benchmarks/bench_dashboard.py [--methods bicubic-linear,deepcams] [--region Europe]
         [--dataset demo-simulation] [--projection "Robinson (global)"] [--pages 8] [--profile-player]
-        [--served-runs "Europe,East Asia"]
+        [--served-runs "Europe,East Asia"] [--page-build]
 
 1. Run: `Comparison.compute` + `outcome` (downscale each method, cut input and truth, score) for one day
    of the dataset (the demo world in simulation mode by default) in a preset region, from a cold cache, as
@@ -24,6 +24,8 @@
    and the functions where the browser spent its time.
 7. `--served-runs Europe,East Asia` (Chromium and Playwright): click to maps as a user sees it, a served
    page running a demo day in each region in turn.
+8. `--page-build`: a new session's page build on the server, idle, while two run threads compute and
+   while two run processes do (whether the runs' threads starve the event loop of the GIL).
 The browser-side figures (first map after the page opens, runs seen in the page) come from
 tests/test_app_browser.py, which writes tests/artifacts/browser-timings.json.
 """
@@ -131,6 +133,69 @@ def hour_change(methods: list[str], region: str, dataset: str) -> None:
         f"hour change on the page ({hours} hours, {len(methods)} methods): median "
         f"{statistics.median(spent) * 1000:.0f} ms, max {max(spent) * 1000:.0f} ms"
     )
+
+
+RUN_LOOP = """
+import sys
+sys.path.insert(0, {here!r})
+import deepcams
+from bench_dashboard import one_day
+from deepcams.dashboard import Comparison
+from deepcams.dashboard.cache import ResultCache
+comparison = one_day(Comparison(cache=ResultCache(), methods=["deepcams"]), {dataset!r}, {region!r})
+request = comparison.current_request()
+cams = comparison.catalog[request.dataset].cams
+while True:
+    out = deepcams.downscale(cams, "deepcams", bbox=request.bbox, start=request.start, end=request.end)
+    deepcams.compare({{"deepcams": out}}, comparison.truth_field(request).to_dataset())
+"""
+
+
+def page_build_under_runs(region: str, dataset: str, repeats: int = 3) -> None:
+    """A new session's page build (`Dashboard` -> `server_doc`) on an idle server, while two run threads
+    (the server's `RunQueue`) compute deepcams region days, and while two processes at nice 10 do: whether
+    the runs' threads starve the event loop of the GIL."""
+
+    def build() -> float:
+        began = time.perf_counter()
+        comparison = one_day(
+            Comparison(cache=ResultCache(), methods=["bicubic-linear", "deepcams"]), dataset, region
+        )
+        pn.panel(Dashboard(comparison=comparison)).server_doc(Document())
+        return time.perf_counter() - began
+
+    def series(label: str) -> None:
+        print(f"  {label}: {', '.join(f'{build():.2f}' for _ in range(repeats))} s")
+
+    print(f"a new page's build ({dataset}, {region}):")
+    series("idle")
+    comparison = one_day(Comparison(cache=ResultCache(), methods=["deepcams"]), dataset, region)
+    request = comparison.current_request()
+    cams = comparison.catalog[request.dataset].cams
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            out = deepcams.downscale(
+                cams, "deepcams", bbox=request.bbox, start=request.start, end=request.end
+            )
+            deepcams.compare({"deepcams": out}, comparison.truth_field(request).to_dataset())
+
+    workers = RunQueue(workers=2)
+    busy = [workers.submit(loop) for _ in range(2)]
+    time.sleep(3)
+    series("two run threads computing")
+    stop.set()
+    for future in busy:
+        future.result()
+    code = RUN_LOOP.format(here=str(Path(__file__).parent), dataset=dataset, region=region)
+    loops = [subprocess.Popen(["nice", "-n", "10", sys.executable, "-c", code]) for _ in range(2)]
+    try:
+        time.sleep(15)  # their imports and first runs
+        series("two processes at nice 10 computing")
+    finally:
+        for process in loops:
+            process.kill()
 
 
 def preview_changes(dataset: str) -> None:
@@ -403,7 +468,10 @@ def pages_at_once(count: int, num_procs: int = 1) -> None:
             settle_s = wait_until_browser_idle()
             start_mib = rss_mib(server.pid)
             began = time.perf_counter()
-            server_cpu, browser_cpu = cpu_seconds([psutil.Process(server.pid)]), cpu_seconds(browser_processes())
+            server_cpu, browser_cpu = (
+                cpu_seconds([psutil.Process(server.pid)]),
+                cpu_seconds(browser_processes()),
+            )
             for page in pages:  # a busy server may keep a page's Run disabled for a while (its preview)
                 page.locator(".run button").click(timeout=600_000)
             fresh, new_page_s = usable_page()
@@ -451,6 +519,9 @@ def main() -> None:
         "--profile-player", action="store_true", help="the browser's CPU while the hours play"
     )
     parser.add_argument(
+        "--page-build", action="store_true", help="a new page's build, idle and while runs compute"
+    )
+    parser.add_argument(
         "--served-runs",
         help="comma-separated regions: click to maps in a served page (Chromium and Playwright)",
     )
@@ -464,6 +535,8 @@ def main() -> None:
         pages_at_once(args.pages, args.num_procs)
     if args.profile_player:
         profile_player(args.region)
+    if args.page_build:
+        page_build_under_runs(args.region, args.dataset)
     if args.served_runs:
         served_runs(args.served_runs.split(","))
 
