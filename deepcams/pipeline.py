@@ -156,6 +156,20 @@ def downscale(
             progress=progress,
         )
         return _downscale_ensemble(cams, method, quantiles, members, on_step, run)
+    out, hours, region, tally, selected, step = _run_stages(
+        cams, method, bbox, start, end, allow_nan, allow_implausible, batch, progress, on_step
+    )
+    attrs = product_attrs(method, selected.attrs, BBox.parse(bbox), step)
+    attrs["history"] = f"{selected.attrs.get('history', '')}\ndeepcams.downscale method={method.name}".strip()
+    if method.attrs.get("conservation") == "on":
+        attrs["conservation_relative_correction"] = tally.relative
+    return pm25_dataset(out, hours.values, region.fine_lat, region.fine_lon, attrs)
+
+
+def _run_stages(cams, method, bbox, start, end, allow_nan, allow_implausible, batch, progress, on_step):
+    """Both stages of one method over the box: (hours, [members,] lat, lon) values, the hours, the box's
+    footprint, what conservation changed, the selected input and its step. A member-batched method
+    (`deepcams.models.members`) gives a member axis after the time axis."""
     pm25 = check_canonical(cams)
     require_grid(cams, CAMS, "downscale input", hint="use deepcams.coarsen for GEOS-CF")
     bbox = BBox.parse(bbox)
@@ -197,10 +211,13 @@ def downscale(
         hourly = hourly[skip : skip + len(hours)]
     else:
         hourly = coarse
-    hourly = hourly[:, reach : hourly.shape[-2] - reach, reach : hourly.shape[-1] - reach]
+    members = getattr(method.spatial, "members", None)
+    if members and hourly.ndim == 3:  # one input time: every member upsamples the same frame
+        hourly = np.repeat(hourly[:, None], members, axis=1)
+    hourly = hourly[..., reach : hourly.shape[-2] - reach, reach : hourly.shape[-1] - reach]
     row_weights = region.row_weights
 
-    out = np.empty((hourly.shape[0], fine_lat.size, fine_lon.size), dtype="float32")
+    out = np.empty((*hourly.shape[:-2], fine_lat.size, fine_lon.size), dtype="float32")
     tally = MassTally()
     chunks = range(0, hourly.shape[0], batch)
     for done, begin in enumerate(
@@ -209,15 +226,14 @@ def downscale(
         block = method.spatial.upsample(
             hourly[begin : begin + batch], row_weights, tally=tally, footprint=region
         )
-        out[begin : begin + batch] = block[:, region.rows, region.cols]
+        out[begin : begin + batch] = block[..., region.rows, region.cols]
         if on_step is not None:
             on_step(done + 1, len(chunks))
 
-    attrs = product_attrs(method, cams.attrs, bbox, step)
-    attrs["history"] = f"{cams.attrs.get('history', '')}\ndeepcams.downscale method={method.name}".strip()
-    if method.attrs.get("conservation") == "on":
-        attrs["conservation_relative_correction"] = tally.relative
-    return pm25_dataset(out, hours.values, fine_lat, fine_lon, attrs)
+    return out, hours, region, tally, cams, step
+
+
+_STAGE_ARGUMENTS = ("bbox", "start", "end", "allow_nan", "allow_implausible", "batch", "progress")
 
 
 def _downscale_ensemble(
@@ -241,24 +257,34 @@ def _downscale_ensemble(
             f"{MAX_OUTPUT_BYTES / 1024**3:.0f} GiB); use a smaller bbox, fewer dates or fewer members"
         )
     calibrated = shipped_calibration()
-    runs = []
-    for k, member in enumerate(method.members):
-        report = None if on_step is None else (lambda done, n, k=k: on_step(k * n + done, size * n))
-        runs.append(downscale(cams, member, on_step=report, **run))
-    stacked = xr.concat([r["pm25"] for r in runs], dim="realization").assign_coords(
-        realization=np.arange(size)
-    )
+    if method.batched is not None:  # all members in each network call (on CUDA)
+        values, hours, region, tally, selected, step = _run_stages(
+            cams, method.batched, **{k: run[k] for k in _STAGE_ARGUMENTS}, on_step=on_step
+        )
+        member = product_attrs(method.members[0], selected.attrs, BBox.parse(run["bbox"]), step)
+        first = pm25_dataset(values[:, 0], hours.values, region.fine_lat, region.fine_lon, member)
+        stacked = xr.DataArray(
+            np.moveaxis(values, 1, 0), coords=first["pm25"].coords, dims=("realization", *first["pm25"].dims)
+        )
+        corrections = [tally.relative]  # pooled over the members
+    else:
+        runs = []
+        for k, member in enumerate(method.members):
+            report = None if on_step is None else (lambda done, n, k=k: on_step(k * n + done, size * n))
+            runs.append(downscale(cams, member, on_step=report, **run))
+        first = runs[0]
+        stacked = xr.concat([r["pm25"] for r in runs], dim="realization")
+        corrections = [r.attrs.get("conservation_relative_correction") for r in runs]
+    stacked = stacked.assign_coords(realization=np.arange(size))
     out = summarize_members(stacked, quantiles, calibrated, keep_members)
     attrs = {
-        **runs[0].attrs,
+        **first.attrs,
         **product_attrs(
-            method, cams.attrs, BBox.parse(run["bbox"]), int(runs[0].attrs["input_time_step_hours"])
+            method, cams.attrs, BBox.parse(run["bbox"]), int(first.attrs["input_time_step_hours"])
         ),
     }
-    if "conservation_relative_correction" in runs[0].attrs:
-        attrs["conservation_relative_correction"] = float(
-            np.mean([r.attrs["conservation_relative_correction"] for r in runs])
-        )
+    if method.attrs.get("conservation") == "on":
+        attrs["conservation_relative_correction"] = float(np.mean(corrections))
     attrs.update(
         spread_scale=calibrated.spread_scale,
         mean_scale=calibrated.mean_scale,
@@ -267,7 +293,7 @@ def _downscale_ensemble(
     )
     out.attrs = attrs
     for name in ("time", "lat", "lon"):
-        out[name].attrs = dict(runs[0][name].attrs)
+        out[name].attrs = dict(first[name].attrs)
     return out
 
 

@@ -245,3 +245,24 @@ def test_cli_writes_and_scores_an_ensemble(tmp_path, simulated_cams, real_geoscf
         bad = cli("downscale", cams_file, "-o", tmp_path / "bad.nc", "--bbox", BOX, *args, "-q")
         assert bad.returncode == 2 and message in bad.stderr and bad.stderr.count("\n") == 1, bad.stderr
         assert not (tmp_path / "bad.nc").exists()
+
+
+def test_members_batched_in_one_call_give_each_members_own_run(real_cams):
+    """The member-batched path (the default on CUDA) against the members run one by one, on the CPU: a
+    day of real CAMS with the T-SR's context, a missing cell inside a box across the antimeridian."""
+    cams = real_cams.load()  # 4 frames: the middle interval has both neighbours, the network runs there
+    cams["pm25"].loc[{"time": cams["time"][1], "lat": 0.0, "lon": 179.25}] = np.nan
+    options = dict(bbox="170,-10,-170,10", ensemble=3, members=True, allow_nan=True)
+    one_by_one = deepcams.downscale(cams, batch_members=False, **options)
+    batched = deepcams.downscale(cams, batch_members=True, **options)
+    assert (one_by_one.attrs["members_batched"], batched.attrs["members_batched"]) == ("no", "yes")
+    for name in ("pm25_member", "pm25", "pm25_spread", "pm25_quantile"):
+        expected, got = one_by_one[name].values, batched[name].values
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
+    assert np.isnan(batched["pm25_member"].values).any()  # the missing cell is inside the box
+    members = batched["pm25_member"].values
+    assert np.nanmax(np.abs(members[1] - members[0])) > 1e-3  # each member kept its own weights
+    assert batched.attrs["conservation_relative_correction"] == pytest.approx(
+        one_by_one.attrs["conservation_relative_correction"], rel=0.05
+    )

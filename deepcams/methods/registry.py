@@ -72,6 +72,9 @@ class Method:
     attrs: dict[str, Any] = field(default_factory=dict)
     # an ensemble's members (`downscale` runs each and summarises them); temporal and spatial are member 0's
     members: tuple[Method, ...] = ()
+    # the members as one method whose networks run them all in each call (`deepcams.models.members`); the
+    # ensemble runs it instead of the members one by one where it is set (on CUDA)
+    batched: Method | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ ENSEMBLE_METHOD = "deepcams-ensemble"
 register_method(
     ENSEMBLE_METHOD,
     "deepcams.models.inference:deepcams_ensemble",
-    options=("conserve", "device", "tile", "batch", "size"),
+    options=("conserve", "device", "tile", "batch", "size", "batch_members"),
     description="the DeepCAMS deep ensemble (5 independently trained members): mean, spread and quantiles",
 )
 

@@ -203,6 +203,13 @@ class DeepTemporal:
         self.name = f"deepcams-{self.meta['architecture']}"
         self.radius = self.model.radius
 
+    members = None  # one network: no member axis in the output (`deepcams.models.members`: N of them)
+
+    def _corrections(self, *inputs: torch.Tensor) -> torch.Tensor:
+        """The network's output (in asinh units) for a batch of jobs: (jobs, members or 1, H, W)."""
+        with autocast(self.device):
+            return self.model(*inputs)
+
     @torch.inference_mode()
     def interpolate(
         self, frames: np.ndarray, step: int, times: np.ndarray | None = None, lon: np.ndarray | None = None
@@ -217,8 +224,9 @@ class DeepTemporal:
         hours = np.arange(1 + (count - 1) * step) / step
         out = np.maximum(keys_cubic(frames, hours), 0.0).astype("float32")
         out[::step] = frames  # the input times are the input, exactly
+        out = np.repeat(out[:, None], self.members or 1, axis=1)  # (hours, members, h, w) while it is filled
         if count == 1 or step == 1:
-            return out
+            return out if self.members else out[:, 0]
         r = self.radius
         pad = lambda a: F.pad(a, (r, r, r, r), mode="replicate")  # noqa: E731  (N, C, h, w) tensors
         extended = with_linear_edges(frames)  # index k + 1 is frame k; the ends are extrapolated
@@ -244,7 +252,7 @@ class DeepTemporal:
             chunk = jobs[begin : begin + self.batch]
             taps = np.array([[k + d for d in (0, 1, 2, 3)] for k, _ in chunk])  # frames k-1 .. k+2
             rows = [k * step + j for k, j in chunk]
-            base = self.transform.forward(pad(torch.from_numpy(np.nan_to_num(out[rows]))[:, None]))
+            base = self.transform.forward(pad(torch.from_numpy(np.nan_to_num(out[rows, 0]))[:, None]))
             t = torch.tensor([j / step for _, j in chunk], dtype=torch.float32)
             shape = (len(chunk), 2, *base.shape[-2:])
             solar = (
@@ -252,17 +260,16 @@ class DeepTemporal:
                 if known
                 else torch.zeros(shape)
             )
-            with autocast(self.device):
-                y = self.model(
-                    *(
-                        _nhwc(a.to(self.device)) if a.ndim == 4 else a.to(self.device)
-                        for a in (x[taps, 0], base, t, solar)
-                    )
+            y = self._corrections(
+                *(
+                    _nhwc(a.to(self.device)) if a.ndim == 4 else a.to(self.device)
+                    for a in (x[taps, 0], base, t, solar)
                 )
-            frame = torch.clamp(self.transform.inverse(y.float()), min=0.0)[:, 0, r:-r, r:-r].cpu().numpy()
-            unsure = near_gap[taps].any(axis=1).numpy()
+            )
+            frame = torch.clamp(self.transform.inverse(y.float()), min=0.0)[:, :, r:-r, r:-r].cpu().numpy()
+            unsure = near_gap[taps].any(axis=1).numpy()[:, None]
             out[rows] = np.where(unsure, out[rows], frame)
-        return out
+        return out if self.members else out[:, 0]
 
 
 def _hours_since_midnight(time: np.datetime64) -> float:
@@ -316,8 +323,14 @@ def deepcams_ensemble(
     device: str = "auto",
     tile: int = DEFAULT_TILE,
     batch: int = 8,
+    batch_members: bool | None = None,
 ) -> Method:
-    """The first `size` members of the DeepCAMS deep ensemble (`make ensemble`), member 0 the shipped pair."""
+    """The first `size` members of the DeepCAMS deep ensemble (`make ensemble`), member 0 the shipped pair.
+
+    `batch_members` runs all members in each network call (`deepcams.models.members`); by default on CUDA
+    only: on the CPU the members run one by one, deterministic, and batching them gained nothing
+    measurable there (docs/benchmarks.md).
+    """
     if isinstance(size, bool) or not isinstance(size, int | np.integer) or not 2 <= size <= ENSEMBLE_SIZE:
         raise DeepcamsError(f"ensemble size must be 2 .. {ENSEMBLE_SIZE} members, got {size!r}")
     members = tuple(
@@ -328,4 +341,19 @@ def deepcams_ensemble(
     for key in ("tsr_weights_sha256", "ssr_weights_sha256"):
         attrs[key] = " ".join(m.attrs[key] for m in members)
     attrs["ensemble_size"] = size
-    return Method(ENSEMBLE_METHOD, members[0].temporal, members[0].spatial, attrs, members)
+    resolved = resolve_device(device)
+    if batch_members is None:
+        batch_members = resolved.type == "cuda"
+    batched = None
+    if batch_members:
+        from deepcams.models.members import BatchedSpatial, BatchedTemporal
+
+        paths = {stage: [member_weights(stage, k) for k in range(size)] for stage in ("tsr", "ssr")}
+        batched = Method(
+            ENSEMBLE_METHOD,
+            BatchedTemporal(paths["tsr"], resolved, batch),
+            BatchedSpatial(paths["ssr"], resolved, conserve, tile),
+            attrs,
+        )
+    attrs["members_batched"] = "yes" if batched is not None else "no"
+    return Method(ENSEMBLE_METHOD, members[0].temporal, members[0].spatial, attrs, members, batched)
