@@ -328,8 +328,8 @@ def deepcams_ensemble(
     """The first `size` members of the DeepCAMS deep ensemble (`make ensemble`), member 0 the shipped pair.
 
     `batch_members` runs all members in each network call (`deepcams.models.members`); by default on CUDA
-    only: on the CPU the members run one by one, deterministic, and batching them gained nothing
-    measurable there (docs/benchmarks.md).
+    only: on the CPU the members run one by one, deterministic, as batched they ran 2.2 times slower there
+    (docs/benchmarks.md).
     """
     if isinstance(size, bool) or not isinstance(size, int | np.integer) or not 2 <= size <= ENSEMBLE_SIZE:
         raise DeepcamsError(f"ensemble size must be 2 .. {ENSEMBLE_SIZE} members, got {size!r}")
