@@ -7,6 +7,7 @@ poles), so regions crossing the antimeridian and the global grid have no seams, 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -236,6 +237,20 @@ def _run_stages(cams, method, bbox, start, end, allow_nan, allow_implausible, ba
 _STAGE_ARGUMENTS = ("bbox", "start", "end", "allow_nan", "allow_implausible", "batch", "progress")
 
 
+def _run_batched(cams, method: Method, run: dict[str, Any], on_step):
+    """The member-batched run, or None (with a warning) where the device cannot batch the networks: the
+    batched path has not run on a GPU yet, and the members one by one give the same product."""
+    try:
+        return _run_stages(cams, method.batched, **{k: run[k] for k in _STAGE_ARGUMENTS}, on_step=on_step)
+    except (RuntimeError, NotImplementedError) as exc:  # torch's errors; a DeepcamsError goes to the user
+        warnings.warn(
+            f"the ensemble's members could not run batched ({type(exc).__name__}: {exc}); running them one by one",
+            stacklevel=3,
+        )
+        method.attrs["members_batched"] = "no"
+        return None
+
+
 def _downscale_ensemble(
     cams: xr.Dataset,
     method: Method,
@@ -257,10 +272,9 @@ def _downscale_ensemble(
             f"{MAX_OUTPUT_BYTES / 1024**3:.0f} GiB); use a smaller bbox, fewer dates or fewer members"
         )
     calibrated = shipped_calibration()
-    if method.batched is not None:  # all members in each network call (on CUDA)
-        values, hours, region, tally, selected, step = _run_stages(
-            cams, method.batched, **{k: run[k] for k in _STAGE_ARGUMENTS}, on_step=on_step
-        )
+    batched = _run_batched(cams, method, run, on_step) if method.batched is not None else None
+    if batched is not None:  # all members in each network call (on CUDA)
+        values, hours, region, tally, selected, step = batched
         member = product_attrs(method.members[0], selected.attrs, BBox.parse(run["bbox"]), step)
         first = pm25_dataset(values[:, 0], hours.values, region.fine_lat, region.fine_lon, member)
         stacked = xr.DataArray(

@@ -266,3 +266,17 @@ def test_members_batched_in_one_call_give_each_members_own_run(real_cams):
     assert batched.attrs["conservation_relative_correction"] == pytest.approx(
         one_by_one.attrs["conservation_relative_correction"], rel=0.05
     )
+
+
+def test_members_that_cannot_run_batched_run_one_by_one_with_a_warning(simulated_cams):
+    method = deepcams.get_method("deepcams-ensemble", size=2, batch_members=True)
+
+    def unsupported(*inputs):
+        raise NotImplementedError("no batching rule here")
+
+    method.batched.spatial.model.own = unsupported
+    with pytest.warns(UserWarning, match="could not run batched .*running them one by one"):
+        out = deepcams.downscale(simulated_cams, method, bbox=BOX)
+    expected = deepcams.downscale(simulated_cams, "deepcams-ensemble", size=2, bbox=BOX)
+    np.testing.assert_array_equal(out["pm25"].values, expected["pm25"].values)
+    assert out.attrs["members_batched"] == "no"
