@@ -250,7 +250,9 @@ def test_cli_writes_and_scores_an_ensemble(tmp_path, simulated_cams, real_geoscf
 def test_members_batched_in_one_call_give_each_members_own_run(real_cams):
     """The member-batched path (the default on CUDA) against the members run one by one, on the CPU: a
     day of real CAMS with the T-SR's context, a missing cell inside a box across the antimeridian."""
-    cams = real_cams.load()  # 4 frames: the middle interval has both neighbours, the network runs there
+    cams = real_cams.copy(
+        deep=True
+    ).load()  # 4 frames: the middle interval has both neighbours, the network runs there
     cams["pm25"].loc[{"time": cams["time"][1], "lat": 0.0, "lon": 179.25}] = np.nan
     options = dict(bbox="170,-10,-170,10", ensemble=3, members=True, allow_nan=True)
     one_by_one = deepcams.downscale(cams, batch_members=False, **options)

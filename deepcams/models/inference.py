@@ -103,8 +103,10 @@ class DeepSpatial:
     itself: a NaN makes NaN only in its own block, and the network's output is untouched elsewhere.
     """
 
+    members = None  # one network (`deepcams.models.members`: N of them, frames N at a time)
+
     def __init__(self, path: Path, device: torch.device, conserve: bool, tile: int):
-        self.model, self.transform, self.meta, self.sha256 = _load(str(path), "ssr", str(device))
+        self.model, self.transform, self.meta, self.sha256 = self._weights(path, device)
         self.device = device
         self.conserve = conserve
         self.tile = int(tile)
@@ -114,18 +116,29 @@ class DeepSpatial:
         self.halo = self.model.radius  # the pipeline's halo covers the receptive field exactly
         self.covariates = tuple(getattr(self.model, "covariates", ()))
 
+    @staticmethod
+    def _weights(path: Path, device: torch.device):
+        return _load(str(path), "ssr", str(device))
+
+    def _network(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.model(*inputs)
+
     @torch.inference_mode()
     def _run(self, coarse: np.ndarray, surface: np.ndarray | None) -> np.ndarray:
         # a few frames at a time: on the CPU, batches of fine-resolution activations larger than the
-        # caches ran 3 times slower per frame (benchmarks/bench_downscale.py, region case)
-        frames = max(1, BATCH_CELLS // (coarse.shape[-2] * coarse.shape[-1]))
+        # caches ran 3 times slower per frame (benchmarks/bench_downscale.py, region case); batched
+        # members come in whole groups (one hour's members)
+        group = self.members or 1
+        frames = group * max(1, BATCH_CELLS // (group * coarse.shape[-2] * coarse.shape[-1]))
         extra = () if surface is None else (torch.tensor(surface)[None].to(self.device),)
         out = []
         for k in range(0, coarse.shape[0], frames):
             chunk = np.ascontiguousarray(coarse[k : k + frames], dtype="float32")
             x = _nhwc(torch.from_numpy(chunk).to(self.device)[:, None])
             with autocast(self.device):
-                y = self.model(self.transform.forward(x), *(e.expand(x.shape[0], -1, -1, -1) for e in extra))
+                y = self._network(
+                    self.transform.forward(x), *(e.expand(x.shape[0], -1, -1, -1) for e in extra)
+                )
             out.append(torch.clamp(self.transform.inverse(y.float()), min=0.0)[:, 0].cpu().numpy())
         return np.concatenate(out)
 
@@ -196,14 +209,18 @@ class DeepTemporal:
 
     context = 1  # one input step each side beyond the interval: the pipeline passes them when it has them
 
+    members = None  # one network: no member axis in the output (`deepcams.models.members`: N of them)
+
     def __init__(self, path: Path, device: torch.device, batch: int):
-        self.model, self.transform, self.meta, self.sha256 = _load(str(path), "tsr", str(device))
+        self.model, self.transform, self.meta, self.sha256 = self._weights(path, device)
         self.device = device
         self.batch = int(batch)
         self.name = f"deepcams-{self.meta['architecture']}"
         self.radius = self.model.radius
 
-    members = None  # one network: no member axis in the output (`deepcams.models.members`: N of them)
+    @staticmethod
+    def _weights(path: Path, device: torch.device):
+        return _load(str(path), "tsr", str(device))
 
     def _corrections(self, *inputs: torch.Tensor) -> torch.Tensor:
         """The network's output (in asinh units) for a batch of jobs: (jobs, members or 1, H, W)."""

@@ -16,12 +16,11 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch.func import functional_call, stack_module_state, vmap
 
 from deepcams.errors import DeepcamsError
-from deepcams.models.inference import BATCH_CELLS, DeepSpatial, DeepTemporal, _load, _nhwc, autocast
+from deepcams.models.inference import DeepSpatial, DeepTemporal, _load, autocast
 
 
 class StackedNetworks:
@@ -54,24 +53,25 @@ class StackedNetworks:
 
 
 def _stack(paths: list[Path], stage: str, device: torch.device):
+    """The members' networks stacked, their shared transform and member 0's metadata, all the sha256s."""
     loaded = [_load(str(path), stage, str(device)) for path in paths]
-    transforms = {transform for _, transform, _, _ in loaded}
-    if len(transforms) != 1:
+    if len({transform for _, transform, _, _ in loaded}) != 1:
         raise DeepcamsError(f"batched {stage} members must share one value transform")
-    return StackedNetworks([model for model, *_ in loaded]), loaded[0][1], loaded[0][2], loaded
+    stacked = StackedNetworks([model for model, *_ in loaded])
+    return stacked, loaded[0][1], loaded[0][2], " ".join(sha for *_, sha in loaded)
 
 
 class BatchedTemporal(DeepTemporal):
-    """The T-SR of N members: `interpolate` gives (hours, N, h, w), every member from the same frames."""
+    """The T-SR of N members (`paths`, one each): `interpolate` gives (hours, N, h, w), every member from
+    the same frames."""
 
-    def __init__(self, paths: list[Path], device: torch.device, batch: int):
-        self.model, self.transform, self.meta, loaded = _stack(paths, "tsr", device)
-        self.members = self.model.size
-        self.sha256 = " ".join(sha for *_, sha in loaded)
-        self.device = device
-        self.batch = int(batch)
-        self.name = f"deepcams-{self.meta['architecture']}"
-        self.radius = self.model.radius
+    @staticmethod
+    def _weights(paths: list[Path], device: torch.device):
+        return _stack(paths, "tsr", device)
+
+    @property
+    def members(self) -> int:
+        return self.model.size
 
     def _corrections(self, *inputs: torch.Tensor) -> torch.Tensor:
         with autocast(self.device):
@@ -80,34 +80,17 @@ class BatchedTemporal(DeepTemporal):
 
 
 class BatchedSpatial(DeepSpatial):
-    """The S-SR of N members: `upsample` of (..., N, h, w) gives (..., N, 3h, 3w), member m from its own
-    frames; conservation and the fall-back near missing cells apply to each member's frames."""
+    """The S-SR of N members (`paths`, one each): `upsample` of (..., N, h, w) gives (..., N, 3h, 3w),
+    member m from its own frames; conservation and the fall-back near missing cells apply to each
+    member's frames."""
 
-    def __init__(self, paths: list[Path], device: torch.device, conserve: bool, tile: int):
-        self.model, self.transform, self.meta, loaded = _stack(paths, "ssr", device)
-        self.members = self.model.size
-        self.sha256 = " ".join(sha for *_, sha in loaded)
-        self.device = device
-        self.conserve = conserve
-        self.tile = int(tile)
-        if self.tile < 8:
-            raise DeepcamsError(f"tile must be at least 8 coarse cells, got {tile}")
-        self.name = f"deepcams-{self.meta['architecture']}"
-        self.halo = self.model.radius
-        self.covariates = self.model.covariates
+    @staticmethod
+    def _weights(paths: list[Path], device: torch.device):
+        return _stack(paths, "ssr", device)
 
-    @torch.inference_mode()
-    def _run(self, coarse, surface):
-        # whole groups of N frames a call (the members of one hour), as many as the one-network stage takes
-        group = self.members
-        frames = group * max(1, BATCH_CELLS // (group * coarse.shape[-2] * coarse.shape[-1]))
-        extra = None if surface is None else torch.tensor(surface)[None].to(self.device)
-        out = []
-        for k in range(0, coarse.shape[0], frames):
-            chunk = torch.from_numpy(coarse[k : k + frames].astype("float32")).to(self.device)[:, None]
-            x = _nhwc(self.transform.forward(chunk))
-            inputs = (x,) if extra is None else (x, extra.expand(x.shape[0], -1, -1, -1))
-            with autocast(self.device):
-                y = self.model.own(*inputs)
-            out.append(torch.clamp(self.transform.inverse(y.float()), min=0.0)[:, 0].cpu().numpy())
-        return np.concatenate(out)
+    @property
+    def members(self) -> int:
+        return self.model.size
+
+    def _network(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.model.own(*inputs)
