@@ -42,6 +42,7 @@ import subprocess
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import holoviews as hv
@@ -135,20 +136,14 @@ def hour_change(methods: list[str], region: str, dataset: str) -> None:
     )
 
 
-RUN_LOOP = """
-import sys
-sys.path.insert(0, {here!r})
-import deepcams
-from bench_dashboard import one_day
-from deepcams.dashboard import Comparison
-from deepcams.dashboard.cache import ResultCache
-comparison = one_day(Comparison(cache=ResultCache(), methods=["deepcams"]), {dataset!r}, {region!r})
-request = comparison.current_request()
-cams = comparison.catalog[request.dataset].cams
-while True:
-    out = deepcams.downscale(cams, "deepcams", bbox=request.bbox, start=request.start, end=request.end)
-    deepcams.compare({{"deepcams": out}}, comparison.truth_field(request).to_dataset())
-"""
+def downscale_loop(dataset: str, region: str, stop: threading.Event | None = None) -> None:
+    """DeepCAMS region days and their scores, over and over until `stop` is set (a run worker's load)."""
+    comparison = one_day(Comparison(cache=ResultCache(), methods=["deepcams"]), dataset, region)
+    request = comparison.current_request()
+    cams = comparison.catalog[request.dataset].cams
+    while stop is None or not stop.is_set():
+        out = deepcams.downscale(cams, "deepcams", bbox=request.bbox, start=request.start, end=request.end)
+        deepcams.compare({"deepcams": out}, comparison.truth_field(request).to_dataset())
 
 
 def page_build_under_runs(region: str, dataset: str, repeats: int = 3) -> None:
@@ -169,26 +164,16 @@ def page_build_under_runs(region: str, dataset: str, repeats: int = 3) -> None:
 
     print(f"a new page's build ({dataset}, {region}):")
     series("idle")
-    comparison = one_day(Comparison(cache=ResultCache(), methods=["deepcams"]), dataset, region)
-    request = comparison.current_request()
-    cams = comparison.catalog[request.dataset].cams
     stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.is_set():
-            out = deepcams.downscale(
-                cams, "deepcams", bbox=request.bbox, start=request.start, end=request.end
-            )
-            deepcams.compare({"deepcams": out}, comparison.truth_field(request).to_dataset())
-
     workers = RunQueue(workers=2)
-    busy = [workers.submit(loop) for _ in range(2)]
+    busy = [workers.submit(partial(downscale_loop, dataset, region, stop)) for _ in range(2)]
     time.sleep(3)
     series("two run threads computing")
     stop.set()
     for future in busy:
         future.result()
-    code = RUN_LOOP.format(here=str(Path(__file__).parent), dataset=dataset, region=region)
+    here = str(Path(__file__).parent)
+    code = f"import sys; sys.path.insert(0, {here!r}); from bench_dashboard import downscale_loop; downscale_loop({dataset!r}, {region!r})"
     loops = [subprocess.Popen(["nice", "-n", "10", sys.executable, "-c", code]) for _ in range(2)]
     try:
         time.sleep(15)  # their imports and first runs
