@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -278,7 +279,10 @@ def test_ctrl_c_while_the_output_is_written(tmp_path):
     import deepcams
     from deepcams.io.providers import to_cams_netcdf
 
-    source = to_cams_netcdf(deepcams.open_sample_cams(), tmp_path / "global.nc")  # about 1 s to write out
+    sample = deepcams.open_sample_cams().load()  # 4 frames, 15 .. 00 UTC: three copies make 12 frames
+    frames = [sample.assign_coords(time=sample["time"] + pd.Timedelta(hours=12 * k)) for k in range(3)]
+    # 34 global hours, about 140 MB to write: a wide window for the signal even on a busy machine
+    source = to_cams_netcdf(xr.concat(frames, "time"), tmp_path / "global.nc")
     command = [sys.executable, "-m", "deepcams", "downscale", str(source), "-o", "out.nc", *FAST]
     for attempt in range(3):  # a signal sent in the write's last moments may land after the run is done
         workdir = tmp_path / f"run-{attempt}"
