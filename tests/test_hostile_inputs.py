@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import xarray as xr
 
@@ -279,28 +278,19 @@ def test_ctrl_c_while_the_output_is_written(tmp_path):
     import deepcams
     from deepcams.io.providers import to_cams_netcdf
 
-    sample = deepcams.open_sample_cams().load()  # 4 frames, 15 .. 00 UTC: three copies make 12 frames
-    frames = [sample.assign_coords(time=sample["time"] + pd.Timedelta(hours=12 * k)) for k in range(3)]
-    # 34 global hours, about 140 MB to write: a wide window for the signal even on a busy machine
-    source = to_cams_netcdf(xr.concat(frames, "time"), tmp_path / "global.nc")
+    source = to_cams_netcdf(deepcams.open_sample_cams(), tmp_path / "global.nc")  # about 1 s to write out
+    workdir = tmp_path / "run"
+    workdir.mkdir()
     command = [sys.executable, "-m", "deepcams", "downscale", str(source), "-o", "out.nc", *FAST]
-    for attempt in range(3):  # a signal sent in the write's last moments may land after the run is done
-        workdir = tmp_path / f"run-{attempt}"
-        workdir.mkdir()
-        process, sent, out, err = _interrupt_while_filling(command, workdir)
-        if not (process.returncode == 0 and (workdir / "out.nc").is_file()):
-            break
-    assert time.monotonic() - sent < 15, "Ctrl-C took too long to end the run"
-    assert process.returncode == 130, err
-    assert err.strip() == "error: interrupted" and out == "", err
-    assert sorted(p.name for p in workdir.iterdir()) == []
-
-
-def _interrupt_while_filling(command: list[str], workdir: Path):
-    """Run `command` in `workdir`, SIGINT once its output's temporary is filling: the process, when the
-    signal went, and its stdout and stderr."""
     process = subprocess.Popen(
-        command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # a suite started in the background (`cmd &`) ignores SIGINT, and so would the child: give it
+        # the terminal's default, which Python turns into KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 240
@@ -313,7 +303,10 @@ def _interrupt_while_filling(command: list[str], workdir: Path):
     finally:
         process.kill()
         process.wait()
-    return process, sent, out, err
+    assert time.monotonic() - sent < 15, "Ctrl-C took too long to end the run"
+    assert process.returncode == 130, err
+    assert err.strip() == "error: interrupted" and out == "", err
+    assert sorted(p.name for p in workdir.iterdir()) == []
 
 
 def _filling(directory: Path) -> bool:
