@@ -61,17 +61,24 @@ def _stack(paths: list[Path], stage: str, device: torch.device):
     return stacked, loaded[0][1], loaded[0][2], " ".join(sha for *_, sha in loaded)
 
 
-class BatchedTemporal(DeepTemporal):
-    """The T-SR of N members (`paths`, one each): `interpolate` gives (hours, N, h, w), every member from
-    the same frames."""
+class _Members:
+    """What both batched stages change in their one-network stage: N weights loaded as one stack."""
 
-    @staticmethod
-    def _weights(paths: list[Path], device: torch.device):
-        return _stack(paths, "tsr", device)
+    stage: str
+
+    def _weights(self, paths: list[Path], device: torch.device):
+        return _stack(paths, self.stage, device)
 
     @property
     def members(self) -> int:
         return self.model.size
+
+
+class BatchedTemporal(_Members, DeepTemporal):
+    """The T-SR of N members (`paths`, one each): `interpolate` gives (hours, N, h, w), every member from
+    the same frames."""
+
+    stage = "tsr"
 
     def _corrections(self, *inputs: torch.Tensor) -> torch.Tensor:
         with autocast(self.device):
@@ -79,18 +86,12 @@ class BatchedTemporal(DeepTemporal):
         return y[:, :, 0].movedim(0, 1)
 
 
-class BatchedSpatial(DeepSpatial):
+class BatchedSpatial(_Members, DeepSpatial):
     """The S-SR of N members (`paths`, one each): `upsample` of (..., N, h, w) gives (..., N, 3h, 3w),
     member m from its own frames; conservation and the fall-back near missing cells apply to each
     member's frames."""
 
-    @staticmethod
-    def _weights(paths: list[Path], device: torch.device):
-        return _stack(paths, "ssr", device)
-
-    @property
-    def members(self) -> int:
-        return self.model.size
+    stage = "ssr"
 
     def _network(self, *inputs: torch.Tensor) -> torch.Tensor:
         return self.model.own(*inputs)
