@@ -273,9 +273,11 @@ class MetricsTable(pn.viewable.Viewer):
 
     comparison = param.ClassSelector(class_=Comparison)
 
-    @param.depends("comparison.metrics", "comparison.results")
+    @param.depends("comparison.metrics", "comparison.results", "comparison.scoring")
     def table(self):
         metrics = self.comparison.metrics
+        if self.comparison.scoring:
+            return pn.pane.Markdown("Scoring the run against the truth ...")
         if metrics is None:
             text = (
                 "Run a comparison on a dataset with a truth to see metrics."
