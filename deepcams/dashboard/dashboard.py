@@ -73,7 +73,7 @@ class Dashboard(pn.viewable.Viewer):
         params.setdefault("comparison", Comparison(roots=roots, station_files=stations, preview=preview))
         params.setdefault("selection", Selection())
         super().__init__(**params)
-        # one model-graph walk of the page for all the views a change replaces, not one a view (as a run's maps)
+        # one model-graph walk of the page for all the views a change replaces, not one a view (as `_show_maps`)
         self.comparison.hold_page = partial(pn.io.hold, freeze=True)
         self.maps = MapGrid(comparison=self.comparison, selection=self.selection)
         self.series = SeriesChart(comparison=self.comparison, selection=self.selection)
@@ -309,7 +309,7 @@ class Dashboard(pn.viewable.Viewer):
         self._busy(True)
         previous = self.status_line.object
         drawn = asyncio.wrap_future(maps)
-        shown = False
+        shown = handed_over = False
         try:
             while not drawn.done():
                 if cancel.is_set():  # free the page now; the worker stops at its next step
@@ -317,13 +317,10 @@ class Dashboard(pn.viewable.Viewer):
                 self._show_progress(request, RUNS.place(queued), fraction[0])
                 await asyncio.wait([drawn], timeout=POLL_SECONDS)
             results, fields, stations = drawn.result()
-            # the maps first: the page gets them while the worker scores the run against the truth
-            with pn.io.hold(freeze=True):
-                self.comparison.publish_fields(request, results, fields, stations)
-            self.export_method_options(list(results))
-            shown_s = time.perf_counter() - began
-            ran = f"Ran {', '.join(results)} on {request.bbox} in {shown_s:.1f} s"
-            self.status_line.object = f"{ran}; scoring against the truth ..."
+            ran = f"Ran {', '.join(results)} on {request.bbox} in {time.perf_counter() - began:.1f} s"
+            # the maps first, while the worker scores the run against the truth; in a callback of their
+            # own, which holds the document: the page gets them in one message, not one per model change
+            pn.state.execute(partial(self._show_maps, request, results, fields, stations, ran), schedule=True)
             shown = True
             scored = asyncio.wrap_future(queued)
             while not scored.done():
@@ -346,6 +343,22 @@ class Dashboard(pn.viewable.Viewer):
                 log.exception("run failed")
                 self.notify(f"run failed: {type(exc).__name__}: {exc}")
         else:
+            pn.state.execute(partial(self._show_metrics, metrics, ran), schedule=True)
+            handed_over = True
+        finally:
+            if not handed_over:
+                self._busy(False)
+
+    def _show_maps(self, request, results, fields, stations, ran: str) -> None:
+        """A run's maps, series and exports, ahead of its metrics table."""
+        with pn.io.hold(freeze=True):
+            self.comparison.publish_fields(request, results, fields, stations)
+        self.export_method_options(list(results))
+        self.status_line.object = f"{ran}; scoring against the truth ..."
+
+    def _show_metrics(self, metrics, ran: str) -> None:
+        """The rest of the run: its metrics table."""
+        try:
             with pn.io.hold(freeze=True):
                 self.comparison.publish_metrics(metrics)
             self.status_line.object = ran

@@ -311,7 +311,7 @@ class MetricsTable(pn.viewable.Viewer):
         )
         return pn.pane.HTML(styler.to_html(), css_classes=["metrics-table"])
 
-    @param.depends("comparison.metrics", "comparison.dataset")
+    @param.depends("comparison.dataset")
     def heading(self):
         truth = self.comparison.label(TRUTH)
         return pn.pane.Markdown(
