@@ -286,14 +286,9 @@ def text(page, css: str) -> str:
     return " ".join(page.locator(css).all_inner_texts())
 
 
-def shown(status: str) -> bool:
-    """A run's status line once its maps are up (it then says "scoring against the truth ...")."""
+def ran(status: str) -> bool:
+    """A run's status line once its table and maps are up."""
     return status.startswith("Ran ")
-
-
-def scored(status: str) -> bool:
-    """A run's status line once its metrics table is up too."""
-    return shown(status) and "scoring against the truth" not in status
 
 
 @contextlib.contextmanager
@@ -348,7 +343,7 @@ def demo_page(browser, url: str, width: int, height: int):
     """A served page, its opening run done, switched to the demo world in simulation mode."""
     page = browser.new_page(viewport={"width": width, "height": height})
     page.goto(url, timeout=600_000)
-    wait_for(page, lambda: scored(text(page, ".status-line p")), 600)
+    wait_for(page, lambda: ran(text(page, ".status-line p")), 600)
     page.locator(".w-dataset select").select_option(
         label="Demo world, simulation (synthetic input = coarsened synthetic truth)"
     )
@@ -358,8 +353,8 @@ def demo_page(browser, url: str, width: int, height: int):
 
 def run_in_region(page, region: str, server_pid: int | None = None) -> dict[str, float]:
     """Choose `region`, let its preview settle and the browser idle, click Run: seconds until the status
-    line says the maps are shown (`maps_s`), and until the run is scored, its table up (`table_s`); with
-    the server's pid, the CPU seconds the server and the browser spent from the click to the table."""
+    line says the maps are shown (`maps_s`); with the server's pid, the CPU seconds the server and the
+    browser spent meanwhile."""
     import psutil
 
     page.locator(".w-region select").select_option(region)
@@ -371,12 +366,9 @@ def run_in_region(page, region: str, server_pid: int | None = None) -> dict[str,
     began = time.perf_counter()
     page.locator(".run button").click(timeout=600_000)
     status = lambda: text(page, ".status-line p")  # noqa: E731
-    wait_for(page, lambda: status() not in (before, "") and shown(status()), 600)
-    maps_s = time.perf_counter() - began
-    wait_for(page, lambda: scored(status()), 600)
+    wait_for(page, lambda: status() not in (before, "") and ran(status()), 600)
     return {
-        "maps_s": maps_s,
-        "table_s": time.perf_counter() - began,
+        "maps_s": time.perf_counter() - began,
         "server_cpu_s": cpu_seconds(server) - cpu[0],
         "browser_cpu_s": cpu_seconds(browser_processes()) - cpu[1],
     }
@@ -417,8 +409,8 @@ def profile_player(region: str) -> None:
 def served_runs(regions: list[str]) -> None:
     """Click to maps in the browser: a served page (its default methods, deepcams and bicubic-linear) runs
     a demo (simulation) day in each region in turn; the time from the Run click until the page's status
-    line says its maps are shown, then until its table is too; the CPU the server and the browser (on
-    the same cores here) spent meanwhile; the server's own account of its part (its status line)."""
+    line says its maps are shown; the CPU the server and the browser (on the same cores here) spent
+    meanwhile; the server's own account of its part (its status line)."""
     from playwright.sync_api import sync_playwright
 
     with served_app() as (url, server), sync_playwright() as p:
@@ -428,7 +420,7 @@ def served_runs(regions: list[str]) -> None:
         for region in regions:
             run = run_in_region(page, region, server.pid)
             print(
-                f"  {region}: maps {run['maps_s']:.2f} s, table {run['table_s']:.2f} s; CPU server "
+                f"  {region}: maps {run['maps_s']:.2f} s; CPU server "
                 f"{run['server_cpu_s']:.1f} s, browser {run['browser_cpu_s']:.1f} s "
                 f"({text(page, '.status-line p')})"
             )
@@ -462,11 +454,11 @@ def pages_at_once(count: int, num_procs: int = 1) -> None:
             # a page whose opening run is done, left idle: its tap is timed under the load (a page that is
             # itself running replaces its maps when the run ends, and a tap on the old ones is lost)
             idle, _ = usable_page()
-            wait_for(idle, lambda: scored(text(idle, ".status-line p")), 600)
+            wait_for(idle, lambda: ran(text(idle, ".status-line p")), 600)
             pages = []
             for k in range(count):
                 page, _ = usable_page()
-                wait_for(page, lambda page=page: scored(text(page, ".status-line p")), 600)
+                wait_for(page, lambda page=page: ran(text(page, ".status-line p")), 600)
                 page.locator(".w-dataset select").select_option(
                     label="Demo world, with CAMS-like errors (synthetic)"
                 )
@@ -492,7 +484,7 @@ def pages_at_once(count: int, num_procs: int = 1) -> None:
             tap_s = wait_for(idle, lambda: text(idle, ".series-title h3") != before, 600)
             peak = start_mib
             for page in pages:
-                wait_for(page, lambda page=page: scored(text(page, ".status-line p")), 1200)
+                wait_for(page, lambda page=page: ran(text(page, ".status-line p")), 1200)
                 peak = max(peak, rss_mib(server.pid))
             runs_s = time.perf_counter() - began
             server_cpu = cpu_seconds([psutil.Process(server.pid)]) - server_cpu

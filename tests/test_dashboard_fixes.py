@@ -172,38 +172,6 @@ def test_cancel_frees_the_page_within_two_seconds_and_the_bar_moves():
     assert seen and all(v == -1 or v > 0 for v in seen) and dashboard.progress.visible is False
 
 
-def test_a_runs_maps_come_before_its_scores_and_the_table_says_it_is_scoring(monkeypatch):
-    c = make(dataset="demo-simulation", region="Europe", methods=["bicubic-linear"])
-    dashboard = Dashboard(comparison=c)
-    scoring_may_end = asyncio.Event()
-    seen = {}
-    metrics_of = c.metrics_of
-
-    def slow_metrics(*args):  # the worker's scoring, held until the page has shown the maps
-        while not scoring_may_end.is_set():
-            time.sleep(0.01)
-        return metrics_of(*args)
-
-    monkeypatch.setattr(c, "metrics_of", slow_metrics)
-
-    async def run_and_look():
-        task = asyncio.create_task(dashboard._run())
-        while c.fields.get("bicubic-linear") is None:
-            await asyncio.sleep(0.01)
-        seen["table"] = dashboard.metrics.table().object
-        seen["status"] = dashboard.status_line.object
-        seen["metrics"] = c.metrics
-        scoring_may_end.set()
-        await task
-
-    asyncio.run(run_and_look())
-    assert seen["metrics"] is None and "Scoring" in seen["table"]
-    assert seen["status"].startswith("Ran bicubic-linear") and "scoring against the truth" in seen["status"]
-    assert list(c.metrics.index) == ["bicubic-linear"] and not c.scoring
-    assert dashboard.status_line.object.startswith("Ran ") and "scoring" not in dashboard.status_line.object
-    assert "rmse" in dashboard.metrics.table().object.lower()
-
-
 def test_truth_keeps_its_place_with_three_methods():
     c = make(dataset="sample-simulation", methods=["bicubic-linear", "bilinear-linear", "nearest-nearest"])
     c.run()

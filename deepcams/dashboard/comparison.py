@@ -188,7 +188,6 @@ class Comparison(param.Parameterized):
     station_scores = param.DataFrame(
         default=None, allow_None=True, doc="station_scores() of the last run; None without station files"
     )
-    scoring = param.Boolean(default=False, doc="The shown run's maps are up and its scores still computing")
     problem = param.String(default="", doc="The last error, one line, for the page to show")
 
     def __init__(
@@ -419,36 +418,20 @@ class Comparison(param.Parameterized):
             return None
         return select_region(hours, request.bbox)["pm25"].load()
 
-    def fields_of(self, request: Request, results: dict[str, xr.Dataset]) -> dict[str, xr.DataArray]:
-        """The maps of a finished run: input, each method and the truth (where the dataset has one)."""
-        fields = {INPUT: self.input_field(request), **{n: ds["pm25"] for n, ds in results.items()}}
-        truth = self.truth_field(request)
-        if truth is not None:
-            fields[TRUTH] = truth
-        return fields
-
-    def stations_of(self, results: dict[str, xr.Dataset]) -> pd.DataFrame | None:
-        """Each method's scores at the stations (drawn on the maps); None without station files."""
-        table = self.station_table()
-        return None if table is None else station_scores(results, table)
-
-    def metrics_of(
-        self, request: Request, results: dict[str, xr.Dataset], fields: dict[str, xr.DataArray]
-    ) -> pd.DataFrame | None:
-        """The metrics table of a run against its truth (None without one), every method on common pixels."""
-        truth = fields.get(TRUTH)
-        if truth is None:
-            return None
-        metrics = deepcams.compare(results, truth.to_dataset())
-        metrics[IN_SAMPLE] = pd.Series(self.in_sample(request, truth), dtype="float64")
-        return metrics
-
     def outcome(
         self, request: Request, results: dict[str, xr.Dataset]
     ) -> tuple[dict[str, xr.DataArray], pd.DataFrame | None, pd.DataFrame | None]:
-        """The maps, the metrics table and the station scores of a finished run in one call; sets no params."""
-        fields = self.fields_of(request, results)
-        return fields, self.metrics_of(request, results, fields), self.stations_of(results)
+        """The maps (input, each method, truth), the metrics table and the station scores (None without
+        station files) of a finished run; sets no params."""
+        fields = {INPUT: self.input_field(request), **{n: ds["pm25"] for n, ds in results.items()}}
+        truth = self.truth_field(request)
+        metrics = None
+        if truth is not None:
+            fields[TRUTH] = truth
+            metrics = deepcams.compare(results, truth.to_dataset())  # every method on the common pixels
+            metrics[IN_SAMPLE] = pd.Series(self.in_sample(request, truth), dtype="float64")
+        table = self.station_table()
+        return fields, metrics, None if table is None else station_scores(results, table)
 
     def publish(
         self,
@@ -464,33 +447,19 @@ class Comparison(param.Parameterized):
             metrics=metrics,
             station_scores=scores,
             request=request,
-            scoring=False,
             problem="",
         )
 
-    def publish_fields(
-        self,
-        request: Request,
-        results: dict[str, xr.Dataset],
-        fields: dict[str, xr.DataArray],
-        scores: pd.DataFrame | None = None,
+    def publish_scores(
+        self, results: dict[str, xr.Dataset], metrics: pd.DataFrame | None, scores: pd.DataFrame | None = None
     ) -> None:
-        """A run's maps, series and station scores ahead of its metrics table (scoring a region day
-        against the truth takes up to a second more): the last run's table goes, `publish_metrics` brings
-        this run's."""
-        self.param.update(
-            fields=fields,
-            results=results,
-            metrics=None,
-            station_scores=scores,
-            request=request,
-            scoring=True,
-            problem="",
-        )
+        """The run's scores ahead of its maps (the page shows the table while the maps, seconds of work
+        on the server, are built); `publish_fields` then shows the rest of the run."""
+        self.param.update(results=results, metrics=metrics, station_scores=scores, problem="")
 
-    def publish_metrics(self, metrics: pd.DataFrame | None) -> None:
-        """The metrics table of the run `publish_fields` showed."""
-        self.param.update(metrics=metrics, scoring=False)
+    def publish_fields(self, request: Request, fields: dict[str, xr.DataArray]) -> None:
+        """The maps and series of the run whose scores `publish_scores` showed."""
+        self.param.update(fields=fields, request=request, problem="")
 
     def run(self) -> dict[str, xr.Dataset]:
         """Check, compute and show in one call (notebooks and tests; the app runs `compute` in a thread)."""

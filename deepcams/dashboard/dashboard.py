@@ -51,8 +51,7 @@ class _Pending(NamedTuple):
     """A run in the server's queue, and what the page needs to follow it."""
 
     request: Request
-    queued: Future  # the whole run; its result is the metrics table
-    maps: Future  # (results, fields, station scores), set before the run scores against the truth
+    queued: Future
     cancel: threading.Event
     fraction: list  # [share done], written by the worker, None until its first step
     began: float
@@ -73,7 +72,7 @@ class Dashboard(pn.viewable.Viewer):
         params.setdefault("comparison", Comparison(roots=roots, station_files=stations, preview=preview))
         params.setdefault("selection", Selection())
         super().__init__(**params)
-        # one model-graph walk of the page for all the views a change replaces, not one a view (as `_show_maps`)
+        # one model-graph walk of the page for all the views a change replaces, not one a view (as `_show`)
         self.comparison.hold_page = partial(pn.io.hold, freeze=True)
         self.maps = MapGrid(comparison=self.comparison, selection=self.selection)
         self.series = SeriesChart(comparison=self.comparison, selection=self.selection)
@@ -281,87 +280,68 @@ class Dashboard(pn.viewable.Viewer):
             return None
         self._cancel = cancel = threading.Event()
         fraction = [None]  # None until the first step reports: the bar runs as busy (indeterminate)
-        maps: Future = Future()  # the run's maps, handed to the page before the worker scores them
 
         def work():
-            # downscaling fills the bar to DOWNSCALE_SHARE; cutting input and truth does the rest
-            try:
-                results = c.compute(
-                    request,
-                    on_progress=lambda f: fraction.__setitem__(0, DOWNSCALE_SHARE * f),
-                    cancel=cancel,
-                )
-                fields = c.fields_of(request, results)
-                stations = c.stations_of(results)
-            except BaseException as exc:
-                maps.set_exception(exc)
-                raise
-            maps.set_result((results, fields, stations))
-            return c.metrics_of(request, results, fields)
+            # downscaling fills the bar to DOWNSCALE_SHARE; cutting input and truth and scoring do the rest
+            results = c.compute(
+                request,
+                on_progress=lambda f: fraction.__setitem__(0, DOWNSCALE_SHARE * f),
+                cancel=cancel,
+            )
+            return results, c.outcome(request, results)
 
-        return _Pending(request, RUNS.submit(work), maps, cancel, fraction, time.perf_counter())
+        return _Pending(request, RUNS.submit(work), cancel, fraction, time.perf_counter())
 
     async def _run(self, event=None) -> None:
         pending = self._submit()
         if pending is None:
             return
-        request, queued, maps, cancel, fraction, began = pending
+        request, queued, cancel, fraction, began = pending
         self._busy(True)
         previous = self.status_line.object
-        drawn = asyncio.wrap_future(maps)
-        shown = handed_over = False
+        future = asyncio.wrap_future(queued)
+        shown_later = False
         try:
-            while not drawn.done():
+            while not future.done():
                 if cancel.is_set():  # free the page now; the worker stops at its next step
                     raise Cancelled()
                 self._show_progress(request, RUNS.place(queued), fraction[0])
-                await asyncio.wait([drawn], timeout=POLL_SECONDS)
-            results, fields, stations = drawn.result()
-            ran = f"Ran {', '.join(results)} on {request.bbox} in {time.perf_counter() - began:.1f} s"
-            # the maps first, while the worker scores the run against the truth; in a callback of their
-            # own, which holds the document: the page gets them in one message, not one per model change
-            pn.state.execute(partial(self._show_maps, request, results, fields, stations, ran), schedule=True)
-            shown = True
-            scored = asyncio.wrap_future(queued)
-            while not scored.done():
-                if cancel.is_set():
-                    raise Cancelled()
-                await asyncio.wait([scored], timeout=POLL_SECONDS)
-            metrics = scored.result()
+                await asyncio.wait([future], timeout=POLL_SECONDS)
+            results, outcome = future.result()
         except Exception as exc:
-            self.status_line.object = previous if not shown else ran
+            self.status_line.object = previous
             # a waiting run leaves the line; a started one stops at its next step, its outcome dropped, unlogged
-            if not queued.cancel() and not queued.done():
-                queued.add_done_callback(lambda f: f.cancelled() or f.exception())
-            if shown:  # the maps stay; the table says why it has no scores
-                self.comparison.publish_metrics(None)
+            if not queued.cancel() and not future.done():
+                future.add_done_callback(lambda f: f.cancelled() or f.exception())
             if isinstance(exc, Cancelled):
-                self.notify("run cancelled" if not shown else "scoring cancelled", "info")
+                self.notify("run cancelled", "info")
             elif isinstance(exc, DeepcamsError):
                 self.notify(str(exc))
             else:  # an unexpected failure must not take the page down: report it, log it
                 log.exception("run failed")
                 self.notify(f"run failed: {type(exc).__name__}: {exc}")
         else:
-            pn.state.execute(partial(self._show_metrics, metrics, ran), schedule=True)
-            handed_over = True
+            fields, metrics, scores = outcome
+            # the page gets this callback's changes when it ends: the table now, the maps' seconds of work
+            # in a callback of their own
+            with pn.io.hold(freeze=True):
+                self.comparison.publish_scores(results, metrics, scores)
+            self.status_line.object = "Drawing the maps ..."
+            pn.state.execute(partial(self._show, request, results, fields, began), schedule=True)
+            shown_later = True
         finally:
-            if not handed_over:
+            if not shown_later:
                 self._busy(False)
 
-    def _show_maps(self, request, results, fields, stations, ran: str) -> None:
-        """A run's maps, series and exports, ahead of its metrics table."""
-        with pn.io.hold(freeze=True):
-            self.comparison.publish_fields(request, results, fields, stations)
-        self.export_method_options(list(results))
-        self.status_line.object = f"{ran}; scoring against the truth ..."
-
-    def _show_metrics(self, metrics, ran: str) -> None:
-        """The rest of the run: its metrics table."""
+    def _show(self, request, results, fields, began: float) -> None:
+        """The rest of the run: maps, series and exports."""
         try:
             with pn.io.hold(freeze=True):
-                self.comparison.publish_metrics(metrics)
-            self.status_line.object = ran
+                self.comparison.publish_fields(request, fields)
+            self.export_method_options(list(results))
+            self.status_line.object = (
+                f"Ran {', '.join(results)} on {request.bbox} in {time.perf_counter() - began:.1f} s"
+            )
         finally:
             self._busy(False)
 
@@ -371,7 +351,7 @@ class Dashboard(pn.viewable.Viewer):
         if place:
             status = f"Queued: place {place} in line (the server runs {RUNS.workers} runs at a time) ..."
         elif done is not None and done >= DOWNSCALE_SHARE:
-            status = "Preparing the maps ..."
+            status = "Scoring against the truth and preparing the maps ..."
         else:
             status = f"Running {', '.join(request.methods)} on {request.bbox} ..."
         self.progress.value = value

@@ -273,11 +273,9 @@ class MetricsTable(pn.viewable.Viewer):
 
     comparison = param.ClassSelector(class_=Comparison)
 
-    @param.depends("comparison.metrics", "comparison.results", "comparison.scoring")
+    @param.depends("comparison.metrics", "comparison.results")
     def table(self):
         metrics = self.comparison.metrics
-        if self.comparison.scoring:
-            return pn.pane.Markdown("Scoring the run against the truth ...")
         if metrics is None:
             text = (
                 "Run a comparison on a dataset with a truth to see metrics."
