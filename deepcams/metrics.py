@@ -94,7 +94,7 @@ def ssim(pred: np.ndarray, truth: np.ndarray, sigma: float = 1.5, data_range: fl
     cov = local(p * t) - mu_p * mu_t
     c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
     index = ((2 * mu_p * mu_t + c1) * (2 * cov + c2)) / ((mu_p**2 + mu_t**2 + c1) * (var_p + var_t + c2))
-    return float(np.mean(index[valid])) if not valid.all() else float(np.mean(index))
+    return float(np.mean(index[valid]))
 
 
 def _aligned(
