@@ -71,18 +71,20 @@ def flops_per_pixel() -> dict[str, float]:
     """Model FLOPs per output pixel of an hourly day (deepcams.models.cost: torch's FlopCounterMode)."""
     from deepcams.models.checkpoint import load_checkpoint
     from deepcams.models.cost import spatial_flops_per_pixel, temporal_flops_per_cell
-    from deepcams.models.inference import default_weights
+    from deepcams.models.inference import TSR_MEMBERS, default_weights
 
     ssr, _, _ = load_checkpoint(default_weights("ssr"), stage="ssr")
     tsr, _, _ = load_checkpoint(default_weights("tsr"), stage="tsr")
     spatial = spatial_flops_per_pixel(ssr)
-    temporal = temporal_flops_per_cell(tsr) / 9  # the temporal stage runs on the CAMS grid: 9 pixels a cell
+    # the temporal stage runs on the CAMS grid (9 pixels a cell), as the mean of TSR_MEMBERS networks
+    temporal = TSR_MEMBERS * temporal_flops_per_cell(tsr) / 9
     return {
         "spatial": spatial,
         "temporal": temporal,
         "total": spatial + temporal,
         "ssr_parameters": sum(p.numel() for p in ssr.parameters()),
-        "tsr_parameters": sum(p.numel() for p in tsr.parameters()),
+        "tsr_parameters": TSR_MEMBERS * sum(p.numel() for p in tsr.parameters()),
+        "tsr_members": TSR_MEMBERS,
     }
 
 
@@ -122,7 +124,8 @@ def main(argv=None) -> int:
     cost = flops_per_pixel()
     print(
         f"model cost: {cost['total']:.0f} FLOPs per output pixel (spatial {cost['spatial']:.0f}, temporal "
-        f"{cost['temporal']:.0f}); parameters: ssr {cost['ssr_parameters']}, tsr {cost['tsr_parameters']}"
+        f"{cost['temporal']:.0f}, {cost['tsr_members']} networks); parameters: ssr {cost['ssr_parameters']}, "
+        f"tsr {cost['tsr_parameters']}"
     )
     glob = table[(table["case"].str.startswith("global")) & (table["method"] == "deepcams")].iloc[0]
     if glob["device"].startswith("cuda"):

@@ -452,6 +452,29 @@ def test_shipped_temporal_weights_beat_pchip_on_the_held_out_real_day():
     rmse = {name: scores(p.ravel(), t.ravel())["rmse"] for name, (p, t) in runs.items()}
     # below pchip, and below the cubic base the network corrects (docs/model-card.md has the figures)
     assert rmse["deepcams"] < rmse["pchip"] and rmse["deepcams"] < rmse["cubic"] < rmse["linear"], rmse
+    assert rmse["deepcams"] <= 0.85 * rmse["linear"], rmse  # the project's target (one member alone: 0.853)
+
+
+def test_the_shipped_temporal_stage_is_the_mean_of_the_members(real_cams):
+    """The default T-SR is the mean of the five members' T-SR, each member's own output averaged; the
+    ensemble's members and `tsr_members=1` keep one network; nonsense sizes are refused."""
+    from deepcams.models.inference import AveragedTemporal, DeepTemporal
+    from deepcams.recipes import ENSEMBLE_SIZE
+
+    frames = real_cams["pm25"].isel(lat=slice(40, 70), lon=slice(100, 140)).values.astype("float32")
+    times, lon = real_cams["time"].values, real_cams["lon"].values[100:140]
+    shipped = get_method("deepcams").temporal
+    assert isinstance(shipped, AveragedTemporal) and len(shipped.sha256.split()) == ENSEMBLE_SIZE
+    hourly = shipped.interpolate(frames, 3, times=times, lon=lon)
+    alone = [get_method("deepcams", member=k, tsr_members=1).temporal for k in range(ENSEMBLE_SIZE)]
+    assert isinstance(get_method("deepcams", member=1).temporal, DeepTemporal)
+    each = np.stack([t.interpolate(frames, 3, times=times, lon=lon) for t in alone])
+    np.testing.assert_array_equal(hourly, each.mean(axis=0, dtype="float64").astype("float32"))
+    assert not np.array_equal(hourly, each[0])  # the network moved the hours between the frames
+    np.testing.assert_array_equal(hourly[::3], frames)  # the input hours stay the input, exactly
+    for bad in (0, ENSEMBLE_SIZE + 1, 2.5, True):
+        with pytest.raises(DeepcamsError, match="tsr_members"):
+            get_method("deepcams", tsr_members=bad)
 
 
 def test_shipped_temporal_weights_reach_the_target_on_a_real_day_nothing_trained_on():

@@ -113,7 +113,7 @@ def register_method(
 register_method(
     "deepcams",
     "deepcams.models.inference:deepcams_method",
-    options=("conserve", "device", "tile", "batch", "tsr_weights", "ssr_weights", "member"),
+    options=("conserve", "device", "tile", "batch", "tsr_weights", "ssr_weights", "member", "tsr_members"),
     description="DeepCAMS: learned T-SR (3-hourly -> hourly) then learned S-SR (x3), shipped weights",
 )
 ENSEMBLE_METHOD = "deepcams-ensemble"

@@ -50,7 +50,7 @@ def _convs(cin: int, cout: int, channels: int, layers: int) -> nn.Sequential:
     modules: list[nn.Module] = []
     width = cin
     for _ in range(layers - 1):
-        modules += [nn.Conv2d(width, channels, 3, padding=1), nn.LeakyReLU(0.1)]
+        modules += [nn.Conv2d(width, channels, 3, padding=1), nn.LeakyReLU(0.1, inplace=True)]
         width = channels
     last = nn.Conv2d(width, cout, 3, padding=1)
     nn.init.zeros_(last.weight)
