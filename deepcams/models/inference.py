@@ -28,8 +28,8 @@ from deepcams.models.checkpoint import load_checkpoint, sha256
 from deepcams.recipes import ENSEMBLE_SIZE
 
 DEFAULT_TILE = 128  # coarse cells per tile side
-# the shipped T-SR: the mean of this many ensemble members' T-SR (docs/model-card.md: it beats each member
-# on held-out real hourly data, for about a fifth of a second more per region day on 2 CPU cores)
+# the shipped T-SR: the mean of this many ensemble members' T-SR (docs/model-card.md: it errs less than a
+# typical member on held-out real hourly data, for 0.25-0.4 s more per region day on 2 CPU cores)
 TSR_MEMBERS = 5
 BATCH_CELLS = 16_384  # coarse cells per network call (frames x tile cells), at least one frame
 
@@ -296,7 +296,7 @@ class AveragedTemporal:
     """The T-SR of several ensemble members as one deterministic stage: each hour is their mean (ug m-3).
 
     Independently seeded members err differently between the input hours, so their mean errs less than
-    a single one on real hourly data none of them trained on (docs/model-card.md). The T-SR is about 1 %
+    a typical one on real hourly data none of them trained on (docs/model-card.md). The T-SR is about 1 %
     of a downscale's FLOPs, so the members run one after another (on the CPU that is faster than
     `deepcams.models.members`' batched call for networks this small). They share their reach, so a missing
     value's footprint is one member's.
