@@ -354,32 +354,31 @@ def deepcams_method(
     one T-SR network alone, as `tsr_members=1` does.
     """
     device = resolve_device(device)
-    if isinstance(tsr_members, bool) or not isinstance(tsr_members, int | np.integer):
+    if (
+        isinstance(tsr_members, bool)
+        or not isinstance(tsr_members, int | np.integer)
+        or not (1 <= tsr_members <= ENSEMBLE_SIZE)
+    ):
         raise DeepcamsError(f"tsr_members must be 1 .. {ENSEMBLE_SIZE}, got {tsr_members!r}")
-    if not 1 <= tsr_members <= ENSEMBLE_SIZE:
-        raise DeepcamsError(f"tsr_members must be 1 .. {ENSEMBLE_SIZE}, got {tsr_members}")
     averaged = tsr_weights is None and member == 0 and tsr_members > 1
     tsr_paths = (
         [member_weights("tsr", k) for k in range(tsr_members)]
         if averaged
         else [Path(tsr_weights) if tsr_weights else member_weights("tsr", member)]
     )
-    checked = [("tsr", path) for path in tsr_paths] + [
-        ("ssr", Path(ssr_weights) if ssr_weights else member_weights("ssr", member))
-    ]
-    for stage, path in checked:
+    ssr_path = Path(ssr_weights) if ssr_weights else member_weights("ssr", member)
+    for stage, path in [("tsr", path) for path in tsr_paths] + [("ssr", ssr_path)]:
         if not path.is_file():
             hint = (
                 "`make ensemble`" if member or path.parent.name == "ensemble" else f"`deepcams train {stage}`"
             )
             raise DeepcamsError(f"no {stage} weights at {path} (train them with {hint})")
-    paths = {"tsr": tsr_paths[0], "ssr": checked[-1][1]}
     attrs = {"device": str(device), "conservation": "on" if conserve else "off"}
     if averaged:
         temporal = AveragedTemporal(tsr_paths, device, batch)
     else:
-        temporal = DeepTemporal(paths["tsr"], device, batch)
-    spatial = DeepSpatial(paths["ssr"], device, conserve, tile)
+        temporal = DeepTemporal(tsr_paths[0], device, batch)
+    spatial = DeepSpatial(ssr_path, device, conserve, tile)
     attrs.update(
         tsr_weights_sha256=temporal.sha256,
         ssr_weights_sha256=spatial.sha256,
