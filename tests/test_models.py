@@ -380,6 +380,23 @@ def test_temporal_network_reaches_exactly_its_radius():
     assert rows.size and max(np.abs(rows - 15).max(), np.abs(cols - 15).max()) <= model.radius
 
 
+def test_hours_of_one_interval_share_its_motion_with_the_same_result():
+    """`interval` computes each interval's motion once for its hours: the same output as one row of
+    frames per hour (what training feeds)."""
+    model = _randomize(
+        build_model("tsr-flow", {"channels": 8, "flow_layers": 2, "refine_layers": 2}), 3
+    ).eval()
+    frames = torch.rand(2, 4, 19, 23)
+    interval = torch.tensor([0, 0, 1, 1])
+    base, solar = torch.rand(4, 1, 19, 23), torch.rand(4, 2, 19, 23)
+    t = torch.tensor([1 / 3, 2 / 3, 1 / 3, 2 / 3])
+    with torch.no_grad():
+        shared = model(frames, base, t, solar, interval)
+        each = model(frames[interval], base, t, solar)
+    torch.testing.assert_close(shared, each, rtol=0, atol=1e-6)
+    assert not torch.equal(shared[0], shared[1])  # the hours differ: t reaches the network
+
+
 def test_untrained_temporal_network_is_the_cubic_baseline(real_cams, tmp_path):
     """The network corrects Keys cubic interpolation: with its last layers at zero it is that baseline."""
     model = build_model("tsr-flow", {"channels": 8, "flow_layers": 2, "refine_layers": 2})

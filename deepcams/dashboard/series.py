@@ -156,7 +156,7 @@ class SeriesChart(pn.viewable.Viewer):
         """The series' markers, bands and curves at the point (the chart adds the hour marker); methods
         `blank` (not run yet) as empty curves after the input."""
         series = self.series()
-        if blank:
+        if blank and series:
             empty = pd.Series([], index=pd.DatetimeIndex([]), dtype="float32")
             first, *rest = series.items()
             series = dict([first, *((name, empty) for name in blank), *rest])
@@ -199,7 +199,10 @@ class SeriesChart(pn.viewable.Viewer):
             self._refresh.event()
             self._move_hour()  # a run of other days keeps the selection's index, not its time
             return
-        self._elements = self.elements()
+        # a preview's new chart (another dataset's labels) holds the ticked methods' curves, empty: the run
+        # then draws into it instead of building a third chart (0.3 s of the server's click to maps)
+        preview = not self.comparison.results and self.comparison.fields
+        self._elements = self.elements(blank=tuple(self.comparison.methods) if preview else ())
         layers = self._layers = layers_of(self._elements)
         self._hour_lines = []
         self._refresh = hv.streams.Counter()

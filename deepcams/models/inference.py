@@ -244,9 +244,10 @@ class DeepTemporal:
         hours = np.arange(1 + (count - 1) * step) / step
         out = np.maximum(keys_cubic(frames, hours), 0.0).astype("float32")
         out[::step] = frames  # the input times are the input, exactly
-        out = np.repeat(out[:, None], self.members or 1, axis=1)  # (hours, members, h, w) while it is filled
+        # (hours, networks, h, w) while it is filled
+        out = np.repeat(out[:, None], getattr(self.model, "size", 1), axis=1)
         if count == 1 or step == 1:
-            return out if self.members else out[:, 0]
+            return self._finish(out)
         r = self.radius
         pad = lambda a: F.pad(a, (r, r, r, r), mode="replicate")  # noqa: E731  (N, C, h, w) tensors
         extended = with_linear_edges(frames)  # index k + 1 is frame k; the ends are extrapolated
@@ -271,6 +272,9 @@ class DeepTemporal:
         for begin in range(0, len(jobs), self.batch):
             chunk = jobs[begin : begin + self.batch]
             taps = np.array([[k + d for d in (0, 1, 2, 3)] for k, _ in chunk])  # frames k-1 .. k+2
+            intervals = sorted({k for k, _ in chunk})  # the network's motion: once per interval
+            interval = torch.tensor([intervals.index(k) for k, _ in chunk])
+            frames_in = x[[[k + d for d in (0, 1, 2, 3)] for k in intervals], 0]
             rows = [k * step + j for k, j in chunk]
             base = self.transform.forward(pad(torch.from_numpy(np.nan_to_num(out[rows, 0]))[:, None]))
             t = torch.tensor([j / step for _, j in chunk], dtype=torch.float32)
@@ -283,45 +287,62 @@ class DeepTemporal:
             y = self._corrections(
                 *(
                     _nhwc(a.to(self.device)) if a.ndim == 4 else a.to(self.device)
-                    for a in (x[taps, 0], base, t, solar)
+                    for a in (frames_in, base, t, solar, interval)
                 )
             )
             frame = torch.clamp(self.transform.inverse(y.float()), min=0.0)[:, :, r:-r, r:-r].cpu().numpy()
             unsure = near_gap[taps].any(axis=1).numpy()[:, None]
             out[rows] = np.where(unsure, out[rows], frame)
+        return self._finish(out)
+
+    def _finish(self, out: np.ndarray) -> np.ndarray:
+        """The filled (hours, networks, h, w) as the stage's output."""
         return out if self.members else out[:, 0]
 
 
-class AveragedTemporal:
+class SequentialNetworks:
+    """T-SR networks called one after another on the same inputs: (jobs, N, H, W), member m at m. On the
+    CPU that is faster than `deepcams.models.members`' batched call for networks this small."""
+
+    def __init__(self, models: list[torch.nn.Module]):
+        self.models, self.size, self.radius = models, len(models), models[0].radius
+
+    def __call__(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return torch.cat([model(*inputs) for model in self.models], dim=1)
+
+
+class AveragedTemporal(DeepTemporal):
     """The T-SR of several ensemble members as one deterministic stage: each hour is their mean (ug m-3).
 
     Independently seeded members err differently between the input hours, so their mean errs less than
-    a typical one on real hourly data none of them trained on (docs/model-card.md). The T-SR is about 1 %
-    of a downscale's FLOPs, so the members run one after another (on the CPU that is faster than
-    `deepcams.models.members`' batched call for networks this small). They share their reach, so a missing
-    value's footprint is one member's.
+    a typical one on real hourly data none of them trained on (docs/model-card.md). The members share one
+    architecture, reach and value transform, so they share every input too (base, solar time, missing
+    cells) and a missing value's footprint is one member's; each member's hour is clamped as its own
+    run's is, then they are averaged.
     """
 
-    context = DeepTemporal.context
-    members = None  # a single stage: no member axis in the output
-
     def __init__(self, paths: list[Path], device: torch.device, batch: int):
-        self.networks = [DeepTemporal(path, device, batch) for path in paths]
-        first = self.networks[0]
-        if any(
-            n.radius != first.radius or n.meta["architecture"] != first.meta["architecture"]
-            for n in self.networks
-        ):
-            raise DeepcamsError("the averaged T-SR members must share one architecture and reach")
-        self.meta, self.radius = first.meta, first.radius
-        self.name = f"{first.name} (mean of {len(paths)})"
-        self.sha256 = " ".join(n.sha256 for n in self.networks)
+        self.paths = paths
+        super().__init__(paths[0], device, batch)
+        self.name = f"{self.name} (mean of {len(paths)})"
 
-    def interpolate(self, frames: np.ndarray, step: int, times=None, lon=None) -> np.ndarray:
-        outputs = [n.interpolate(frames, step, times=times, lon=lon) for n in self.networks]
+    def _weights(self, path: Path, device: torch.device):
+        loaded = [_load(str(p), "tsr", str(device)) for p in self.paths]
+        first = loaded[0]
+        if any(
+            model.radius != first[0].radius
+            or transform != first[1]
+            or meta["architecture"] != first[2]["architecture"]
+            for model, transform, meta, _ in loaded
+        ):
+            raise DeepcamsError("the averaged T-SR members must share one architecture, reach and transform")
+        models = SequentialNetworks([model for model, *_ in loaded])
+        return models, first[1], first[2], " ".join(sha for *_, sha in loaded)
+
+    def _finish(self, out: np.ndarray) -> np.ndarray:
         # summed in float64: where every member gives the same value (the input hours, the base) the mean is
         # that value exactly
-        return np.mean(outputs, axis=0, dtype="float64").astype("float32")
+        return np.mean(out, axis=1, dtype="float64").astype("float32")
 
 
 def _hours_since_midnight(time: np.datetime64) -> float:

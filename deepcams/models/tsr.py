@@ -86,10 +86,19 @@ class TemporalSR(nn.Module):
         return self.max_flow * torch.tanh(self.flow(frames))
 
     def forward(
-        self, frames: torch.Tensor, base: torch.Tensor, t: torch.Tensor, solar: torch.Tensor
+        self,
+        frames: torch.Tensor,
+        base: torch.Tensor,
+        t: torch.Tensor,
+        solar: torch.Tensor,
+        interval: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """`interval` (B,) gives each hour's row of `frames`: the hours of one interval share its frames
+        and motion, computed once (the motion is half a T-SR's work); None: a row of `frames` per hour."""
         t = t.view(-1, 1, 1, 1).to(frames.dtype)
         flow = self.motion(frames)
+        if interval is not None:
+            frames, flow = frames[interval], flow[interval]
         # content at p at time t was at p - t * flow in frame 0 and at p + (1 - t) * flow in frame 1
         w0 = warp(frames[:, 1:2], -t * flow)
         w1 = warp(frames[:, 2:3], (1 - t) * flow)
