@@ -446,7 +446,7 @@ def test_hostile_names_and_units_in_a_data_root_show_as_text(tmp_path, monkeypat
 
 
 def test_a_run_stays_under_the_peak_memory_it_was_admitted_by():
-    c = make(dataset="demo", region="Europe", methods=["bicubic-linear", "nearest-nearest"])
+    c = make(dataset="demo", region="Europe", methods=["bicubic-linear", "nearest-nearest"], preview=False)
     request = c.current_request()
     output = estimate_output_bytes(c.source.cams, request.bbox, request.start, request.end)
     read = chunks_read_bytes(c.source.truth["pm25"], request.start, request.end)  # two days of the globe

@@ -17,7 +17,7 @@ from PIL import Image
 
 from deepcams.dashboard import Comparison, Dashboard, MapGrid, SeriesChart
 from deepcams.dashboard.cache import ResultCache
-from deepcams.dashboard.comparison import TRUTH
+from deepcams.dashboard.comparison import INPUT, TRUTH
 from deepcams.dashboard.maps import HOUR_INTERVAL_MS
 from deepcams.dashboard.projections import PLATE_CARREE, PROJECTIONS, lon_formatter
 
@@ -317,3 +317,17 @@ def test_a_dataset_switch_previews_into_a_chart_its_run_draws_into():
     comparison.run()
     assert root.select_one({"type": Plot}) is figure
     assert [len(r.data_source.data["time"]) for r in figure.renderers] == [9, 25, 25]
+
+
+def test_a_run_uses_the_input_and_truth_its_preview_read():
+    """The preview's cut of the input and truth serves the run of the same request (read once); another
+    box or day reads its own."""
+    comparison = make(dataset="demo-simulation", region="Europe", methods=["bicubic-linear"])
+    shown = dict(comparison.fields)
+    request = comparison.current_request()
+    fields, metrics, _ = comparison.outcome(request, comparison.compute(request))
+    assert fields[INPUT] is shown[INPUT] and fields[TRUTH] is shown[TRUTH]
+    assert metrics.loc["bicubic-linear", "n"] == shown[TRUTH].size
+    comparison.region = "East Asia"
+    assert comparison.fields[TRUTH] is not shown[TRUTH]
+    assert float(comparison.fields[TRUTH]["lon"].min()) >= 100.0
