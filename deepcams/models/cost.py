@@ -36,9 +36,12 @@ def spatial_flops_per_pixel(model: nn.Module) -> float:
 
 def temporal_flops_per_cell(model: nn.Module, step: int = 3) -> float:
     """FLOPs of a T-SR network per hourly output frame and CAMS cell: of every `step` hourly frames, the
-    input frame is copied and `step - 1` are the network's (the cubic base is not counted)."""
+    input frame is copied and `step - 1` are the network's, which share the interval's motion as
+    inference runs them (the cubic base is not counted)."""
+    hours = step - 1
     frames = torch.zeros(1, 4, PROBE_CELLS, PROBE_CELLS)
-    base = torch.zeros(1, 1, PROBE_CELLS, PROBE_CELLS)
-    solar = torch.zeros(1, 2, PROBE_CELLS, PROBE_CELLS)
-    per_frame = _count(model, frames, base, torch.full((1,), 0.5), solar)
-    return (step - 1) * per_frame / step / PROBE_CELLS**2
+    base = torch.zeros(hours, 1, PROBE_CELLS, PROBE_CELLS)
+    solar = torch.zeros(hours, 2, PROBE_CELLS, PROBE_CELLS)
+    t = torch.arange(1, step, dtype=torch.float32) / step
+    per_interval = _count(model, frames, base, t, solar, torch.zeros(hours, dtype=torch.long))
+    return per_interval / step / PROBE_CELLS**2

@@ -29,7 +29,7 @@ from deepcams.recipes import ENSEMBLE_SIZE
 
 DEFAULT_TILE = 128  # coarse cells per tile side
 # the shipped T-SR: the mean of this many ensemble members' T-SR (docs/model-card.md: it errs less than a
-# typical member on held-out real hourly data, for 0.25-0.4 s more per region day on 2 CPU cores)
+# typical member on held-out real hourly data, for 0.13-0.14 s more per region day on 2 CPU cores)
 TSR_MEMBERS = 5
 BATCH_CELLS = 16_384  # coarse cells per network call (frames x tile cells), at least one frame
 
