@@ -1,7 +1,8 @@
 """End-to-end: `panel serve app` driven by Playwright in Debian's Chromium (no browser download, no internet).
 
 One server for the module. The main test walks a user's path (region, methods, Run, maps, tap, NetCDF,
-an error) counting external requests and page errors. Pages under concurrent load are measured by
+an error) counting external requests and page errors. Four pages running at once are checked here to
+complete and give their memory back; how fast pages and taps answer under load is measured by
 `benchmarks/bench_dashboard.py --pages N` (a load test, kept out of the suite's time budget). Screenshots go
 to tests/artifacts/ (docs/img/ with `make docs-images`), timings to tests/artifacts/browser-timings.json
 (docs/benchmarks.md quotes them).
@@ -382,3 +383,66 @@ def test_user_data_roots(server, browser, roots):
     run_and_wait(page, ["bicubic-linear"])
     assert watch.errors == [] and watch.external == []
     page.close()
+
+
+def server_rss_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
+
+
+# each page's region and its box as the status line names it
+AT_ONCE = {
+    "Europe": "-12,35,40,70",
+    "East Asia": "100,20,145,50",
+    "North America": "-130,20,-60,55",
+    "South America": "-82,-56,-34,13",
+}
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the server's memory from /proc")
+def test_pages_running_at_once_all_finish_and_give_their_memory_back(server, browser):
+    """Four pages each run a demo region day at once (the server runs two at a time, the others wait in
+    line): every run completes; meanwhile a new page becomes usable and an idle page's tap is answered;
+    once the pages close the server's memory comes back near where it was. How fast each of these is:
+    `python benchmarks/bench_dashboard.py --pages 8` (docs/benchmarks.md)."""
+    idle, idle_watch, _ = open_page(browser, server, 1200, 900, timeout=240)
+    pages = []
+    for region in AT_ONCE:
+        page, watch, _ = open_page(browser, server, 1200, 900)
+        page.locator(".w-dataset select").select_option(
+            label="Demo world, simulation (synthetic input = coarsened synthetic truth)"
+        )
+        wait_until(page, lambda page=page: "2024-03-01" in text_of(page, ".availability p"), 120, "demo")
+        page.locator(".w-region select").select_option(region)
+        pages.append((page, watch, region))
+    start_mib = server_rss_mib(server["pid"])
+    for page, _, _ in pages:
+        page.locator(".run button").click(timeout=120_000)
+
+    fresh = browser.new_page(viewport={"width": 1200, "height": 900})
+    fresh.goto(server["url"], timeout=120_000)
+    fresh.locator(".run button").wait_for(state="visible", timeout=120_000)  # usable while the runs go on
+    before = series_title(idle)
+    box = idle.locator(".maps canvas").first.bounding_box()
+    idle.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.4)
+    wait_until(idle, lambda: series_title(idle) != before, 120, "the idle page's tap")
+
+    for page, _, region in pages:
+        wait_until(
+            page,
+            lambda page=page, region=region: (
+                status_text(page).startswith("Ran ") and AT_ONCE[region] in status_text(page)
+            ),
+            300,
+            f"the run in {region}",
+        )
+        assert "deepcams" in text_of(page, ".metrics-table table")
+    assert all(watch.errors == [] and watch.external == [] for _, watch, _ in pages)
+    assert idle_watch.errors == []
+    for page in [idle, fresh, *(page for page, _, _ in pages)]:
+        page.close()
+    # bokeh ends a closed page's session after ~15-30 s; its results stay in the server's bounded cache
+    deadline = time.monotonic() + 90
+    while server_rss_mib(server["pid"]) > start_mib + 250 and time.monotonic() < deadline:
+        time.sleep(1)
+    assert server_rss_mib(server["pid"]) <= start_mib + 250
