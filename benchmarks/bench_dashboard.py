@@ -484,7 +484,9 @@ def pages_at_once(count: int, num_procs: int = 1) -> None:
                 page.locator(".run button").click(timeout=600_000)
             fresh, new_page_s = usable_page()
             before = text(idle, ".series-title h3")
-            box = idle.locator(".maps canvas").first.bounding_box()
+            tapped = idle.locator(".maps canvas").first
+            tapped.scroll_into_view_if_needed()  # below the table and the overview on a narrow page
+            box = tapped.bounding_box()
             idle.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.4)
             tap_s = wait_for(idle, lambda: text(idle, ".series-title h3") != before, 600)
             peak = start_mib

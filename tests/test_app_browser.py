@@ -193,6 +193,21 @@ def series_title(page) -> str:
     return text_of(page, ".series-title h3")
 
 
+def assert_table_and_overview_whole(page) -> None:
+    """Every column of the metrics table ("scored on" last) and the whole overview map are shown: neither
+    is cut by the box the page gives it."""
+    table, shown = (
+        page.locator(css).first.bounding_box() for css in (".metrics-table table", ".metrics-table")
+    )
+    assert table["x"] + table["width"] <= shown["x"] + shown["width"] + 1, (table, shown)
+    assert table["x"] + table["width"] <= page.viewport_size["width"]
+    canvas, overview = (page.locator(css).first.bounding_box() for css in (".overview canvas", ".overview"))
+    assert abs(canvas["width"] - overview["width"]) <= 2 and canvas["x"] >= overview["x"] - 1, (
+        canvas,
+        overview,
+    )
+
+
 def test_the_page_opens_on_the_comparison(server, browser):
     """No click: the metrics table compares deepcams with bicubic-linear within 10 s on a warm server."""
     warm, _, _ = open_page(browser, server, timeout=240)  # the first session warms the server
@@ -220,8 +235,10 @@ def test_the_page_opens_on_the_comparison(server, browser):
     # the table comes first, the maps after it (their own seconds of server work)
     wait_until(page, lambda: status_text(page).startswith("Ran "), 120, "the opening maps")
     assert page.locator(".maps canvas").count() > 0
+    assert_table_and_overview_whole(page)  # on a narrow screen the overview goes below the table
     page.set_viewport_size({"width": 1600, "height": 1400})  # the README's picture: table and maps in view
     page.wait_for_timeout(2000)  # let bokeh lay out and paint the maps
+    assert_table_and_overview_whole(page)
     IMAGES.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(IMAGES / "dashboard-comparison.png"))
 
@@ -250,8 +267,16 @@ def test_compare_tap_download_and_error(server, browser, tmp_path):
     page.mouse.move(x + 60, y + 40, steps=8)
     page.mouse.up()  # a box drawn on the overview map becomes the region
     wait_until(page, lambda: page.locator(".w-region select").input_value() == "Custom", 60, "the drawn box")
-    drawn = [float(page.locator(f".w-{k} input").input_value()) for k in ("west", "south", "east", "north")]
-    assert drawn[0] < drawn[2] and drawn[1] < drawn[3] and drawn != [-12.0, 35.0, 40.0, 70.0]
+
+    def box_inputs() -> list[float]:
+        return [
+            float(page.locator(f".w-{k} input").input_value()) for k in ("west", "south", "east", "north")
+        ]
+
+    # the four inputs reach the page one by one: wait until none shows Europe's edge any more
+    wait_until(page, lambda: not set(box_inputs()) & {-12.0, 35.0, 40.0, 70.0}, 30, "the box's four edges")
+    drawn = box_inputs()
+    assert drawn[0] < drawn[2] and drawn[1] < drawn[3]
 
     page.locator(".w-region select").select_option("South Asia")
     # DeepCAMS beside the paper's baseline once its weights ship with the package; a second baseline before
@@ -423,7 +448,9 @@ def test_pages_running_at_once_all_finish_and_give_their_memory_back(server, bro
     fresh.goto(server["url"], timeout=120_000)
     fresh.locator(".run button").wait_for(state="visible", timeout=120_000)  # usable while the runs go on
     before = series_title(idle)
-    box = idle.locator(".maps canvas").first.bounding_box()
+    tapped = idle.locator(".maps canvas").first
+    tapped.scroll_into_view_if_needed()  # below the table and the overview on a narrow page
+    box = tapped.bounding_box()
     idle.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.4)
     wait_until(idle, lambda: series_title(idle) != before, 120, "the idle page's tap")
 

@@ -36,7 +36,7 @@ class Overview(pn.viewable.Viewer):
         super().__init__(**params)
         # linked_axes=False: the global overview must not drive the regional maps (same lon/lat dimensions)
         self._pane = pn.pane.HoloViews(
-            self._plot(), min_height=200, linked_axes=False, css_classes=["overview"]
+            self._plot(), linked_axes=False, sizing_mode="fixed", css_classes=["overview"]
         )
 
     @param.depends("comparison.dataset", watch=True)
@@ -59,7 +59,7 @@ class Overview(pn.viewable.Viewer):
             active_tools=["box_select"],
             xlabel="lon",
             ylabel="lat",
-            title="Drag a box to choose the region (orange: trained, green: held out)",
+            title="Drag a box to choose the region",
             toolbar="above",
             hooks=[size_by_frame],
             backend_opts=CANVAS,
@@ -78,7 +78,8 @@ class Overview(pn.viewable.Viewer):
         coast = hv.Path([coastlines.lines("coastline", "110m")], ["lon", "lat"]).opts(
             color="white", line_width=0.6
         )
-        return image * coast * self.bands() * box
+        # the legend beside the frame, not over the map's data
+        return (image * coast * self.bands() * box).opts(legend_position="right")
 
     def bands(self) -> hv.Overlay:
         """The shipped weights' training bands (orange) and validation band (green), pole to pole."""
