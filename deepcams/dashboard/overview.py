@@ -35,9 +35,7 @@ class Overview(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         # linked_axes=False: the global overview must not drive the regional maps (same lon/lat dimensions)
-        self._pane = pn.pane.HoloViews(
-            self._plot(), linked_axes=False, sizing_mode="fixed", css_classes=["overview"]
-        )
+        self._pane = pn.pane.HoloViews(self._plot(), linked_axes=False, css_classes=["overview"])
 
     @param.depends("comparison.dataset", watch=True)
     def _dataset_changed(self) -> None:
