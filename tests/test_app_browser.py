@@ -193,21 +193,6 @@ def series_title(page) -> str:
     return text_of(page, ".series-title h3")
 
 
-def assert_table_and_overview_whole(page) -> None:
-    """Every column of the metrics table ("scored on" last) and the whole overview map are shown: neither
-    is cut by the box the page gives it."""
-    table, shown = (
-        page.locator(css).first.bounding_box() for css in (".metrics-table table", ".metrics-table")
-    )
-    assert table["x"] + table["width"] <= shown["x"] + shown["width"] + 1, (table, shown)
-    assert table["x"] + table["width"] <= page.viewport_size["width"]
-    canvas, overview = (page.locator(css).first.bounding_box() for css in (".overview canvas", ".overview"))
-    assert abs(canvas["width"] - overview["width"]) <= 2 and canvas["x"] >= overview["x"] - 1, (
-        canvas,
-        overview,
-    )
-
-
 def test_the_page_opens_on_the_comparison(server, browser):
     """No click: the metrics table compares deepcams with bicubic-linear within 10 s on a warm server."""
     warm, _, _ = open_page(browser, server, timeout=240)  # the first session warms the server
@@ -235,10 +220,8 @@ def test_the_page_opens_on_the_comparison(server, browser):
     # the table comes first, the maps after it (their own seconds of server work)
     wait_until(page, lambda: status_text(page).startswith("Ran "), 120, "the opening maps")
     assert page.locator(".maps canvas").count() > 0
-    assert_table_and_overview_whole(page)  # on a narrow screen the overview goes below the table
     page.set_viewport_size({"width": 1600, "height": 1400})  # the README's picture: table and maps in view
     page.wait_for_timeout(2000)  # let bokeh lay out and paint the maps
-    assert_table_and_overview_whole(page)
     IMAGES.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(IMAGES / "dashboard-comparison.png"))
 

@@ -458,14 +458,7 @@ class Dashboard(pn.viewable.Viewer):
         return pn.Column(
             self.alert,
             self.caption,
-            pn.FlexBox(
-                pn.Column(
-                    self.status_line,
-                    self.metrics,
-                    stylesheets=[":host { flex: 1 1 0; min-width: min-content; width: auto !important; }"],
-                ),
-                self.overview,
-            ),
+            pn.Row(pn.Column(self.status_line, self.metrics), self.overview),
             self.maps,
             self.series,
             self.stations_panel,

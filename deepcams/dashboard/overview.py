@@ -35,7 +35,9 @@ class Overview(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         # linked_axes=False: the global overview must not drive the regional maps (same lon/lat dimensions)
-        self._pane = pn.pane.HoloViews(self._plot(), linked_axes=False, css_classes=["overview"])
+        self._pane = pn.pane.HoloViews(
+            self._plot(), min_height=200, linked_axes=False, css_classes=["overview"]
+        )
 
     @param.depends("comparison.dataset", watch=True)
     def _dataset_changed(self) -> None:
@@ -57,7 +59,7 @@ class Overview(pn.viewable.Viewer):
             active_tools=["box_select"],
             xlabel="lon",
             ylabel="lat",
-            title="Drag a box to choose the region",
+            title="Drag a box to choose the region (orange: trained, green: held out)",
             toolbar="above",
             hooks=[size_by_frame],
             backend_opts=CANVAS,
@@ -76,8 +78,7 @@ class Overview(pn.viewable.Viewer):
         coast = hv.Path([coastlines.lines("coastline", "110m")], ["lon", "lat"]).opts(
             color="white", line_width=0.6
         )
-        # the legend beside the frame, not over the map's data
-        return (image * coast * self.bands() * box).opts(legend_position="right")
+        return image * coast * self.bands() * box
 
     def bands(self) -> hv.Overlay:
         """The shipped weights' training bands (orange) and validation band (green), pole to pole."""
