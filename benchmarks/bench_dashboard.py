@@ -485,7 +485,7 @@ def pages_at_once(count: int, num_procs: int = 1) -> None:
             fresh, new_page_s = usable_page()
             before = text(idle, ".series-title h3")
             tapped = idle.locator(".maps canvas").first
-            tapped.scroll_into_view_if_needed()  # below the table and the overview on a narrow page
+            tapped.scroll_into_view_if_needed()  # a map below the fold takes no click
             box = tapped.bounding_box()
             idle.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.4)
             tap_s = wait_for(idle, lambda: text(idle, ".series-title h3") != before, 600)
