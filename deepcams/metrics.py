@@ -29,7 +29,7 @@ PROBABILISTIC = ("crps", "spread_skill")
 HIGHER_IS_BETTER["crps"] = False  # spread-skill is best at 1, not at an end: never highlighted
 SPREAD = "pm25_spread"
 MEMBERS = "pm25_member"
-_THREADS = min(4, os.cpu_count() or 1)  # SSIM's blocks of frames filtered at once
+_THREADS = min(4, os.cpu_count() or 1)  # threads for SSIM's blocks of frames and for compare's methods
 # pixels per block: its float64 temporaries (~2 MB each) stay in the CPU's cache; measured 1.6x faster than
 # a region day's whole stack, and a global day's temporaries stay small
 _BLOCK_PIXELS = 250_000
